@@ -5,5 +5,9 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #e0a26836
+# %% ../nbs/index.ipynb #5c802516
 from .data import *
+from .augment import *
+from .datablock import *
+import petbook.data, petbook.augment, petbook.datablock
+__all__ = [n for m in (petbook.data, petbook.augment, petbook.datablock) for n in m.__all__]

@@ -8,8 +8,13 @@ def test_imports_without_nbdev():
     assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr
 
 
-def test_all_reexports_public_names():
-    import petbook.all as A, petbook.data as D
-    for name in D.__all__: assert getattr(A, name) is getattr(D, name), name
-    for name in ['get_image_files', 'RegexLabeller', 'using_attr', 'RandomSplitter', 'untar_data', 'URLs', 'get_pets']:
-        assert hasattr(A, name), name
+def test_star_import_gives_the_books_names():
+    import importlib, petbook.all as A
+    ns = {}
+    exec('from petbook.all import *', ns)
+    for mod in ['data', 'augment', 'datablock']:
+        m = importlib.import_module(f'petbook.{mod}')
+        for name in m.__all__: assert ns.get(name) is getattr(m, name), (mod, name)
+    for name in ['get_image_files', 'RegexLabeller', 'using_attr', 'RandomSplitter', 'untar_data', 'URLs', 'get_pets',
+                 'DataBlock', 'ImageBlock', 'CategoryBlock', 'Resize', 'aug_transforms', 'Normalize', 'imagenet_stats']:
+        assert name in ns, name

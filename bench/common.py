@@ -1,0 +1,26 @@
+"""Helpers shared by the benchmarks: the generated data they all use, and running code in the peer (fastai) venv."""
+import json, os, platform, subprocess, sys, textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER = Path(os.environ.get('PEER_PYTHON', ROOT/'.bench-venv'/'bin'/'python'))
+
+
+def machine() -> str:
+    import torch
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, Python {platform.python_version()}"
+
+
+def pets_path(n_per_breed=40, seed=42) -> Path:
+    "The generated pets the benchmarks share (photo-like sizes 150–600 px), drawn once into the petbook cache."
+    from petbook.data import get_pets
+    return get_pets('generated', n_per_breed=n_per_breed, seed=seed, verbose=False)
+
+
+def run_peer(code: str, timeout=1800) -> dict:
+    "Run `code` in the fastai venv; it must print one JSON line last. Returns that dict."
+    if not PEER.exists():
+        sys.exit(f"peer venv missing ({PEER}): run bash bench/setup_peer.sh first")
+    out = subprocess.run([str(PEER), '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0: sys.exit(f"peer run failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
