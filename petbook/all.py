@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #5c802516
+# %% ../nbs/index.ipynb #3f2630cd
 from .data import *
 from .augment import *
 from .datablock import *
-import petbook.data, petbook.augment, petbook.datablock
-__all__ = [n for m in (petbook.data, petbook.augment, petbook.datablock) for n in m.__all__]
+from .losses import *
+import petbook.data, petbook.augment, petbook.datablock, petbook.losses
+__all__ = [n for m in (petbook.data, petbook.augment, petbook.datablock, petbook.losses) for n in m.__all__]
