@@ -5,10 +5,12 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #3f2630cd
+# %% ../nbs/index.ipynb #dcc7c139
 from .data import *
 from .augment import *
 from .datablock import *
 from .losses import *
-import petbook.data, petbook.augment, petbook.datablock, petbook.losses
-__all__ = [n for m in (petbook.data, petbook.augment, petbook.datablock, petbook.losses) for n in m.__all__]
+from .learner import *
+from .schedule import *
+import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule
+__all__ = [n for m in (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule) for n in m.__all__]
