@@ -5,12 +5,14 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #dcc7c139
+# %% ../nbs/index.ipynb #910fe25f
 from .data import *
 from .augment import *
 from .datablock import *
 from .losses import *
 from .learner import *
 from .schedule import *
-import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule
-__all__ = [n for m in (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule) for n in m.__all__]
+from .vision import *
+import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision
+_modules = (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision)
+__all__ = [n for m in _modules for n in m.__all__]
