@@ -33,7 +33,7 @@ code = BLOCK.replace('PATH', repr(str(path))).replace('WORKERS', str(args.worker
 import torch
 from petbook.all import *
 ns = {}
-exec('import time, json\nfrom petbook.all import *\n' + code, ns)
+exec("import time, json\nfrom petbook.all import *\n" + code.replace("print(json.dumps", "_out = (json.dumps"), ns)
 pb = json.loads(json.dumps({'rates': ns['rates'], 'n': ns['n']}))
 fa = run_peer('import time, json, torch\nfrom fastai.vision.all import *\n' + code)
 
