@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #910fe25f
+# %% ../nbs/index.ipynb #7c5f4e3f
 from .data import *
 from .augment import *
 from .datablock import *
@@ -13,6 +13,8 @@ from .losses import *
 from .learner import *
 from .schedule import *
 from .vision import *
-import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision
-_modules = (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision)
-__all__ = [n for m in _modules for n in m.__all__]
+from .interpret import *
+from .cli import export, load_learner, Predictor
+import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret
+_modules = (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret)
+__all__ = [n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']
