@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #7c5f4e3f
+# %% ../nbs/index.ipynb #95fe2ef1
 from .data import *
 from .augment import *
 from .datablock import *
@@ -14,7 +14,11 @@ from .learner import *
 from .schedule import *
 from .vision import *
 from .interpret import *
+from .multilabel import *
+from .regression import *
 from .cli import export, load_learner, Predictor
 import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret
-_modules = (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret)
+import petbook.multilabel, petbook.regression
+_modules = (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision,
+            petbook.interpret, petbook.multilabel, petbook.regression)
 __all__ = [n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']
