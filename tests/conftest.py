@@ -35,3 +35,15 @@ def petbook_home(tmp_path, monkeypatch):
     home = tmp_path/'petbook-home'
     monkeypatch.setenv('PETBOOK_HOME', str(home))
     return home
+
+
+def pytest_terminal_summary(terminalreporter):
+    "Print the fault suite's count of cases (tests marked `fault`), and how they ended."
+    counts = {}
+    for outcome in ('passed', 'failed', 'error', 'skipped'):
+        for r in terminalreporter.stats.get(outcome, []):
+            if r.when in ('call', 'setup') and 'fault' in getattr(r, 'keywords', {}):
+                if outcome == 'passed' and r.when == 'setup': continue
+                counts[outcome] = counts.get(outcome, 0) + 1
+    if counts:
+        terminalreporter.write_sep('=', f"fault suite: {sum(counts.values())} cases — " + ', '.join(f'{n} {k}' for k, n in counts.items()))

@@ -2,6 +2,8 @@
 import builtins, errno, hashlib, io, tarfile, zipfile
 from pathlib import Path
 import pytest
+pytestmark = pytest.mark.fault   # the download faults are part of the fault suite
+
 from petbook.data import untar_data, download_url, extract_archive, is_cached, DownloadError, get_image_files, make_pets
 
 
