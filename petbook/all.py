@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #95fe2ef1
+# %% ../nbs/index.ipynb #a5564535
 from .data import *
 from .augment import *
 from .datablock import *

