@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb (quarto, which nbdev_readme needs, is not available).
 
 Markdown cells are copied; visible code cells become ```python blocks; cells with nbdev directives
-(#| export, #| hide, #| default_exp …) are left out. Links to sibling notebooks are made relative to the repo root.
+(#| export, #| hide, #| default_exp …) are left out. Links to sibling notebooks and to images under nbs/ are made relative to the repo root.
 `--check` exits 1 (and says so) when README.md is not what index.ipynb generates."""
 import json, re, sys
 from pathlib import Path
@@ -15,7 +15,7 @@ def render(nb_path: Path) -> str:
         src = ''.join(c['source']).strip()
         if not src: continue
         if c['cell_type'] == 'markdown':
-            src = re.sub(r'\]\((?!https?:|#|/)([^)]+\.ipynb)\)', r'](nbs/\1)', src)
+            src = re.sub(r'\]\((?!https?:|#|/)([^)]+\.(?:ipynb|png|jpg|svg))\)', r'](nbs/\1)', src)
             parts.append(src)
         elif c['cell_type'] == 'code':
             if any(l.strip().startswith('#|') for l in src.splitlines()): continue

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #a5564535
+# %% ../nbs/index.ipynb #14e6a35b
 from .data import *
 from .augment import *
 from .datablock import *

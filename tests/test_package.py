@@ -18,3 +18,20 @@ def test_star_import_gives_the_books_names():
     for name in ['get_image_files', 'RegexLabeller', 'using_attr', 'RandomSplitter', 'untar_data', 'URLs', 'get_pets',
                  'DataBlock', 'ImageBlock', 'CategoryBlock', 'Resize', 'aug_transforms', 'Normalize', 'imagenet_stats']:
         assert name in ns, name
+
+
+def test_readme_map_has_a_picture_for_every_notebook():
+    "The front page's notebook map: every notebook listed once, with its picture committed and a readable PNG."
+    import re
+    from pathlib import Path
+    from PIL import Image
+    root = Path(__file__).resolve().parent.parent
+    readme = (root/'README.md').read_text(encoding='utf-8')
+    rows = re.findall(r'^\| !\[([^\]]*)\]\((nbs/images/[^)]+)\) \| \[(\w+)\]\(nbs/(\w+)\.ipynb\)', readme, flags=re.M)
+    notebooks = sorted(p.stem for p in (root/'nbs').glob('[0-9][0-9]_*.ipynb'))
+    assert sorted(r[2] for r in rows) == notebooks, (rows, notebooks)
+    for alt, img, name, link in rows:
+        assert alt == name == link, (alt, name, link)
+        with Image.open(root/img) as im:
+            assert im.format == 'PNG' and 100 <= im.width <= 400 and 60 <= im.height <= 300, (img, im.format, im.size)
+            assert len(set(im.convert('L').getdata())) > 8, f"{img} is (nearly) blank"
