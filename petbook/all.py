@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #14e6a35b
+# %% ../nbs/index.ipynb #139f2b6d
 from .data import *
 from .augment import *
 from .datablock import *
