@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #139f2b6d
+# %% ../nbs/index.ipynb #18289751
 from .data import *
 from .augment import *
 from .datablock import *

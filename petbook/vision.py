@@ -241,7 +241,7 @@ def fine_tune(self: Learner, epochs: int, base_lr: float = 2e-3, freeze_epochs: 
 
 Learner.fine_tune = fine_tune
 
-# %% ../nbs/07_transfer.ipynb #8383f11a
+# %% ../nbs/07_transfer.ipynb #e2781c6e
 class MixedPrecision(Callback):
     "Autocast the forward pass and loss (fp16 + GradScaler on CUDA, bf16 elsewhere); skip steps with inf/NaN gradients."
     order = 10
@@ -271,7 +271,7 @@ def to_fp16(self: Learner, dtype=None) -> Learner:
     if self.dls.device.type != 'cuda' and dtype in (None, torch.float16):
         print(f"to_fp16: no CUDA GPU here ({self.dls.device}); using bfloat16 autocast instead of float16.")
         dtype = torch.bfloat16
-    self.add_cb(MixedPrecision(dtype))
+    self.add_cb(MixedPrecision(dtype or torch.float16))
     return self
 
 def to_fp32(self: Learner) -> Learner:
