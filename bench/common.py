@@ -8,7 +8,8 @@ PEER = Path(os.environ.get('PEER_PYTHON', ROOT/'.bench-venv'/'bin'/'python'))
 
 def machine() -> str:
     import torch
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, Python {platform.python_version()}"
+    gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ''
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, Python {platform.python_version()}"
 
 
 def pets_path(n_per_breed=40, seed=42) -> Path:
@@ -21,6 +22,9 @@ def run_peer(code: str, timeout=1800) -> dict:
     "Run `code` in the fastai venv; it must print one JSON line last. Returns that dict."
     if not PEER.exists():
         sys.exit(f"peer venv missing ({PEER}): run bash bench/setup_peer.sh first")
-    out = subprocess.run([str(PEER), '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout)
+    env = dict(os.environ)
+    if os.environ.get('PEER_PYTHONPATH'):     # where the peer's packages aren't in its interpreter (bench/device.sh)
+        env['PYTHONPATH'] = os.pathsep.join([os.environ['PEER_PYTHONPATH'], env.get('PYTHONPATH', '')])
+    out = subprocess.run([str(PEER), '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env)
     if out.returncode != 0: sys.exit(f"peer run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

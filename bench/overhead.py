@@ -1,6 +1,7 @@
 """Learner.fit overhead against a minimal hand-written PyTorch loop: same model, data, optimiser and LR, one run.
 
     .venv/bin/python bench/overhead.py
+    python bench/overhead.py --device cuda            # on a GPU (batches held on the GPU)
 
 Both train one epoch and then validate with a metric, over the *same* batches held in memory (so data loading,
 which both would share, doesn't blur the comparison). Runs alternate (bare, petbook, bare, petbook, …) and the
@@ -14,14 +15,16 @@ from petbook.all import *
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--reps', type=int, default=3); ap.add_argument('--size', type=int, default=64); ap.add_argument('--bs', type=int, default=64)
-ap.add_argument('--json', type=str, default=None)
+ap.add_argument('--device', default='cpu'); ap.add_argument('--json', type=str, default=None)
 args = ap.parse_args()
 torch.manual_seed(0)
 
 dls = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
                 get_y=using_attr(RegexLabeller(r'(.+)_\d+.jpg$'), 'name'), item_tfms=Resize(args.size),
                 batch_tfms=Normalize.from_stats(*imagenet_stats)).dataloaders(pets_path()/'images', bs=args.bs, device='cpu')
-train_b, valid_b = list(dls.train), list(dls.valid)          # the same batches for both loops
+dev = torch.device(args.device)
+train_b, valid_b = ([(x.to(dev), y.to(dev)) for x, y in dl] for dl in (dls.train, dls.valid))   # the same batches for both loops
+sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
 
 
 class Batches:
@@ -33,12 +36,12 @@ class Batches:
 
 class InMemory:
     "DataLoaders over in-memory batches."
-    def __init__(self, trn, val): self.train, self.valid, self.n_inp, self.device, self.path = Batches(trn), Batches(val), 1, torch.device('cpu'), Path('.')
+    def __init__(self, trn, val): self.train, self.valid, self.n_inp, self.device, self.path = Batches(trn), Batches(val), 1, dev, Path('.')
     def __getitem__(self, i): return [self.train, self.valid][i]
     kinds = ['image', 'category']; vocab = None
 
 
-def model_(): torch.manual_seed(1); return torchvision.models.resnet18(num_classes=37)
+def model_(): torch.manual_seed(1); return torchvision.models.resnet18(num_classes=37).to(dev)
 def opt_(params): return torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
 
 
@@ -66,12 +69,12 @@ times = {'bare': [], 'petbook': []}
 bare(); petbook()                                              # warm-up
 for _ in range(args.reps):
     for name, f in (('bare', bare), ('petbook', petbook)):
-        t = time.perf_counter(); out = f(); times[name].append(time.perf_counter() - t)
+        sync(); t = time.perf_counter(); out = f(); sync(); times[name].append(time.perf_counter() - t)
 b, p = min(times['bare']), min(times['petbook'])
-res = {'machine': machine(), 'bare_s': b, 'petbook_s': p, 'ratio': p / b, 'all': times,
+res = {'machine': machine(), 'device': args.device, 'bare_s': b, 'petbook_s': p, 'ratio': p / b, 'all': times,
        'batches': len(train_b) + len(valid_b), 'model': 'resnet18', 'size': args.size, 'bs': args.bs}
 print(f"machine: {res['machine']}")
-print(f"one epoch (train {len(train_b)} + valid {len(valid_b)} batches, resnet18, {args.size}px, bs {args.bs}), best of {args.reps}:")
+print(f"on {args.device}, one epoch (train {len(train_b)} + valid {len(valid_b)} batches, resnet18, {args.size}px, bs {args.bs}), best of {args.reps}:")
 print(f"  bare PyTorch loop : {b:.2f}s   (runs: {', '.join(f'{t:.2f}' for t in times['bare'])})")
 print(f"  petbook Learner   : {p:.2f}s   (runs: {', '.join(f'{t:.2f}' for t in times['petbook'])})")
 print(f"  ratio             : {p / b:.3f}x  (target <= 1.05x)")

@@ -3,9 +3,11 @@
     bash bench/setup_peer.sh && .venv/bin/python bench/run_all.py            # all parts, then the report
     .venv/bin/python bench/run_all.py nbdev_test                              # one part again, then the report
     .venv/bin/python bench/run_all.py --report                                # only rewrite the report
+    python bench/run_all.py --device cuda                                     # on a GPU: bench/device.sh runs this
 
 Parts: dataloader (bench/dataloader.py), overhead (bench/overhead.py), fine_tune (bench/fine_tune.py: fine_tune and
-lr_find), nbdev_test (the whole notebook series as CI runs it). Results go to bench/results/<part>.json."""
+lr_find), nbdev_test (the whole notebook series as CI runs it). Results go to bench/results/<part>.json; with
+`--device cuda`, to bench/results/cuda/<part>.json, with fine_tune_fp16 added, and the report gains a GPU table."""
 import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
@@ -18,44 +20,58 @@ PARTS = {
     'overhead': [PY, 'bench/overhead.py'],
     'fine_tune': [PY, 'bench/fine_tune.py'],
 }
+GPU_PARTS = {                                   # the same comparisons on a GPU, fp16 added
+    'dataloader': PARTS['dataloader'] + ['--device', 'cuda'],
+    'overhead': PARTS['overhead'] + ['--device', 'cuda', '--reps', '10'],
+    'fine_tune': PARTS['fine_tune'] + ['--device', 'cuda', '--workers', '8'],
+    'fine_tune_fp16': PARTS['fine_tune'] + ['--device', 'cuda', '--workers', '8', '--fp16'],
+}
 
 
-def run_part(name):
-    RES.mkdir(parents=True, exist_ok=True); out = RES/f'{name}.json'
-    print(f'== {name}', flush=True)
+def run_part(name, device='cpu'):
+    res = RES/'cuda' if device == 'cuda' else RES
+    res.mkdir(parents=True, exist_ok=True); out = res/f'{name}.json'
+    print(f'== {name} ({device})', flush=True)
     if name == 'nbdev_test':
-        env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PATH': f"{Path(PY).parent}:{os.environ['PATH']}"}
+        env = {**os.environ, 'PATH': f"{Path(PY).parent}:{os.environ['PATH']}"}
+        if device == 'cpu': env['OMP_NUM_THREADS'] = '1'
+        workers = '2' if device == 'cpu' else '4'
         t = time.perf_counter()
-        r = subprocess.run(['nbdev_test', '--n_workers', '2'], cwd=ROOT, env=env)
+        r = subprocess.run(['nbdev_test', '--n_workers', workers], cwd=ROOT, env=env)
         wall = time.perf_counter() - t
         if r.returncode: sys.exit(f'nbdev_test failed ({r.returncode})')
         n = len(list((ROOT/'nbs').glob('*.ipynb')))
-        out.write_text(json.dumps({'machine': machine(), 'wall_s': wall, 'notebooks': n}, indent=1))
-        print(f'   nbdev_test --n_workers 2: {wall:.0f} s for {n} notebooks')
+        out.write_text(json.dumps({'machine': machine(), 'wall_s': wall, 'notebooks': n, 'workers': int(workers)}, indent=1))
+        print(f'   nbdev_test --n_workers {workers}: {wall:.0f} s for {n} notebooks')
         return
-    subprocess.run(PARTS[name] + ['--json', str(out)], cwd=ROOT, check=True)
+    subprocess.run((GPU_PARTS if device == 'cuda' else PARTS)[name] + ['--json', str(out)], cwd=ROOT, check=True)
 
 
-def report():
-    R = {p: json.loads((RES/f'{p}.json').read_text()) for p in [*PARTS, 'nbdev_test'] if (RES/f'{p}.json').exists()}
+def rows_and_bars(R):
+    "Table rows (what, petbook, peer, ratio, target, met) and chart bars from one device's results."
     rows, bars = [], []
     if 'dataloader' in R:
-        d = R['dataloader']
-        rows.append(('Training DataLoader pass (Resize 460 + aug_transforms 224, bs 64)', f"{d['petbook_img_s']:.1f} img/s",
+        d = R['dataloader']; where = ' on the GPU' if d.get('device') == 'cuda' else ''
+        rows.append((f"Training DataLoader pass (Resize 460 + aug_transforms 224{where}, bs 64)", f"{d['petbook_img_s']:.1f} img/s",
                      f"{d['fastai_img_s']:.1f} img/s", f"**{d['ratio']:.2f}× faster**", '≥ 5× fastai', d['ratio'] >= 5))
         bars.append(('DataLoader\nspeed-up', d['ratio'], 5, 'higher is better'))
-    if 'fine_tune' in R:
-        f = R['fine_tune']; p, a = f['petbook'], f['fastai']
+    for part, tag in (('fine_tune', ''), ('fine_tune_fp16', ' fp16')):
+        if part not in R: continue
+        f = R[part]; p, a = f['petbook'], f['fastai']
         ok_err = f['err_diff'] <= f['err_spread']
-        rows.append((f"`fine_tune(2)` wall time, Lite0 128 px bs 32, 37×30, seeds {f['seeds']}",
+        rows.append((f"`fine_tune(2)`{tag} wall time, Lite0 {f.get('size', 128)} px bs {f.get('bs', 32)}, 37×{f.get('n_per_breed', 30)}, seeds {f['seeds']}",
                      f"{p['wall_mean']:.1f} ± {p['wall_sd']:.1f} s", f"{a['wall_mean']:.1f} ± {a['wall_sd']:.1f} s",
                      f"**{f['wall_ratio']:.2f}×** the time", '≤ 0.5× fastai', f['wall_ratio'] <= 0.5))
-        rows.append(('`fine_tune(2)` final error rate (same runs)', f"{p['err_mean']:.3f} ± {p['err_sd']:.3f}",
+        if f.get('device') == 'cuda' and len(p['walls']) > 1:     # the first run on a fresh GPU pays CUDA/cuDNN start-up
+            warm = lambda r: sum(r['walls'][1:]) / len(r['walls'][1:])
+            rows.append((f"`fine_tune(2)`{tag}, seeds after the first (the first pays CUDA/cuDNN start-up)", f"{warm(p):.1f} s",
+                         f"{warm(a):.1f} s", f"**{warm(p) / warm(a):.2f}×** the time", '≤ 0.5× fastai', warm(p) / warm(a) <= 0.5))
+        rows.append((f'`fine_tune(2)`{tag} final error rate (same runs)', f"{p['err_mean']:.3f} ± {p['err_sd']:.3f}",
                      f"{a['err_mean']:.3f} ± {a['err_sd']:.3f}", f"{f['err_diff']:+.3f}", 'no worse beyond the seed spread', ok_err))
-        rows.append(('`lr_find()` wall time (100 iterations)', f"{p['lr_find_s']:.1f} s", f"{a['lr_find_s']:.1f} s",
+        rows.append((f'`lr_find()`{tag} wall time (100 iterations)', f"{p['lr_find_s']:.1f} s", f"{a['lr_find_s']:.1f} s",
                      f"**{f['lr_find_ratio']:.2f}×** the time", '—', None))
-        bars.append(('fine_tune\ntime ratio', f['wall_ratio'], 0.5, 'lower is better'))
-        bars.append(('lr_find\ntime ratio', f['lr_find_ratio'], None, 'lower is better'))
+        bars.append((f'fine_tune{tag}\ntime ratio', f['wall_ratio'], 0.5, 'lower is better'))
+        if not tag: bars.append(('lr_find\ntime ratio', f['lr_find_ratio'], None, 'lower is better'))
     if 'overhead' in R:
         o = R['overhead']
         rows.append((f"`Learner.fit` vs a bare PyTorch loop ({o['model']}, {o['size']} px, bs {o['bs']}, same batches)",
@@ -63,9 +79,20 @@ def report():
         bars.append(('Learner vs\nbare loop', o['ratio'], 1.05, 'lower is better'))
     if 'nbdev_test' in R:
         n = R['nbdev_test']
-        rows.append((f"`nbdev_test --n_workers 2`, the whole series ({n['notebooks']} notebooks)", f"{n['wall_s']:.0f} s", '—',
+        rows.append((f"`nbdev_test --n_workers {n.get('workers', 2)}`, the whole series ({n['notebooks']} notebooks)", f"{n['wall_s']:.0f} s", '—',
                      f"{n['wall_s'] / 60:.1f} min", '< 5 min', n['wall_s'] < 300))
         bars.append(('nbdev_test\nminutes', n['wall_s'] / 60, 5, 'lower is better'))
+    return rows, bars
+
+
+def load(res):
+    return {p: json.loads((res/f'{p}.json').read_text()) for p in [*PARTS, 'fine_tune_fp16', 'nbdev_test'] if (res/f'{p}.json').exists()}
+
+
+def report():
+    R, G = load(RES), load(RES/'cuda')
+    rows, bars = rows_and_bars(R)
+    grows, _ = rows_and_bars(G)
 
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, len(bars), figsize=(2.3 * len(bars), 3.2), squeeze=False)
@@ -91,6 +118,15 @@ def report():
              '## CPU figures', '', '| what | petbook | peer (fastai unless said) | ratio | target | |', '|---|---|---|---|---|---|']
     lines += [f'| {a} | {b} | {c} | {d} | {e} | {mark[g]} |' for a, b, c, d, e, g in rows]
     lines += ['', '![benchmarks](bench/benchmarks.png)', '']
+    if G:
+        gm = next(iter(G.values()))['machine']
+        lines += ['## GPU figures', '', f'**Machine:** {gm} (lent through the `device` tool; its own python3 and torch, '
+                  'petbook from this checkout, fastai 2.8.12 from carried wheels). Commands: `bash bench/device.sh wheels` here, '
+                  'then `bash bench/device.sh bench` there (`bench/run_all.py --device cuda`: the same scripts with `--device cuda`, '
+                  'fine_tune with and without `--fp16`).', '',
+                  '| what | petbook | peer (fastai unless said) | ratio | target | |', '|---|---|---|---|---|---|']
+        lines += [f'| {a} | {b} | {c} | {d} | {e} | {mark[g]} |' for a, b, c, d, e, g in grows]
+        lines += ['']
     (ROOT/'BENCHMARKS.md').write_text('\n'.join(lines) + NOTES)
     print((ROOT/'BENCHMARKS.md').read_text())
 
@@ -99,7 +135,8 @@ NOTES = open(ROOT/'bench'/'notes.md').read() if (ROOT/'bench'/'notes.md').exists
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('parts', nargs='*'); ap.add_argument('--report', action='store_true')
+    ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     a = ap.parse_args()
     if not a.report:
-        for p in a.parts or [*PARTS, 'nbdev_test']: run_part(p)
+        for p in a.parts or [*(GPU_PARTS if a.device == 'cuda' else PARTS), 'nbdev_test']: run_part(p, a.device)
     report()
