@@ -37,6 +37,9 @@ def make():
     learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
     return learn.to_fp16() if FP16 else learn
 out = {'fine_tune': []}
+if DEVICE == 'cuda':                             # untimed: CUDA context, cuDNN and the workers start here, not in seed 0
+    warm = make()
+    with QUIET(warm): warm.fit(1)
 for seed in SEEDS:
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     learn = make()
