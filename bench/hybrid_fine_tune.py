@@ -1,0 +1,33 @@
+"""Where does petbook's error-rate gap with fastai come from? petbook's Learner, Lite0 and fastai-style head, trained with
+`fine_tune(2)` on *fastai's* DataLoaders (the recipe of bench/fine_tune.py, same validation files). If this lands near
+fastai's error, the gap is in petbook's data pipeline; near petbook's, in the training loop.
+
+    .bench-venv/bin/python bench/hybrid_fine_tune.py 0 1 2 3 4        # seeds; runs in the peer venv (fastai + petbook)
+"""
+import sys; sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent.parent))
+import zlib, time, torch, random, numpy as np
+from pathlib import Path
+from fastai.vision.all import (DataBlock as FDB, ImageBlock as FIB, CategoryBlock as FCB, get_image_files as fgif, FuncSplitter as FFS,
+                               RegexLabeller as FRL, using_attr as fua, Resize as FR, aug_transforms as fat, Normalize as FN, imagenet_stats as fis)
+import petbook.all as P
+from petbook.vision import efficientnet_lite0
+def is_valid(o): return zlib.crc32(o.name.encode()) % 5 == 0
+path = P.get_pets('generated', n_per_breed=30, verbose=False)/'images'
+fd = FDB(blocks=(FIB, FCB), get_items=fgif, splitter=FFS(is_valid), get_y=fua(FRL(r'(.+)_\d+.jpg$'), 'name'), item_tfms=FR(192),
+         batch_tfms=[*fat(size=128, min_scale=0.75), FN.from_stats(*fis)]).dataloaders(path, bs=32, num_workers=2, device='cpu')
+class DL:
+    def __init__(s, dl): s.dl = dl
+    def __iter__(s):
+        for x, y in s.dl: yield x.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
+    def __len__(s): return len(s.dl)
+class DLS:
+    def __init__(s, f):
+        s.train, s.valid = DL(f.train), DL(f.valid); s.n_inp = 1; s.device = torch.device('cpu'); s.path = Path('.')
+        s.kinds = ['image', 'category']; s.vocab = list(f.vocab); s.c = len(s.vocab); s.batch_tfms = [P.Normalize.from_stats(*P.imagenet_stats)]
+    def __getitem__(s, i): return [s.train, s.valid][i]
+for seed in [int(a) for a in sys.argv[1:]] or [0]:
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    learn = P.vision_learner(DLS(fd), efficientnet_lite0, metrics=P.error_rate)
+    t = time.time()
+    with learn.no_bar(): learn.fine_tune(2)
+    print('hybrid (fastai data, petbook learner) seed', seed, 'error', learn.recorder.values[-1], f'{time.time()-t:.0f}s', flush=True)
