@@ -8,6 +8,7 @@
 # Steps: env (GPU and versions) · nbdev_test (the whole notebook series on the GPU) · bench (bench/run_all.py
 # --device cuda: DataLoader, Learner overhead, fine_tune fp32 and fp16, lr_find, petbook vs fastai 2.8.12; bench:PART:…
 # runs only those parts) ·
+# aug_swap[:N] (bench/aug_swap.py over N seeds, default 10: petbook's pipeline with fastai's batch augmentation) ·
 # regression:H:W:EPOCHS:LR:FREEZE:FRAMES:AUG:PS (bench/regression_ablation.py with those arguments) · cells[:NB.ipynb…]
 # (tools/run_cells.py: every cell of the series on the GPU, going on past failures, listing them all).
 # petbook runs from this checkout with nbdev 2 (fastcore<2) beside it; fastai gets fastcore 2 on its own path.
@@ -49,6 +50,9 @@ for step in "$@"; do
            python3 bench/run_all.py --device cuda ${parts:-dataloader overhead fine_tune fine_tune_fp16} 2>&1 | tee -a "$OUT/bench.log"
            s=${PIPESTATUS[0]} ;;
     cells|cells:*) nbs=${step#cells}; python3 tools/run_cells.py ${nbs//:/ nbs/} 2>&1 | grep -v Warn; s=${PIPESTATUS[0]} ;;
+    aug_swap|aug_swap:*) n=${step#aug_swap}; n=${n#:}
+           python3 bench/aug_swap.py --device cuda --workers 8 --modes ${MODES:-petbook fastai batchcrop} --seeds $(seq 0 $(( ${n:-10} - 1 ))) --json "$OUT/aug_swap.json" 2>&1 |
+             grep -v Warn | tee -a "$OUT/aug_swap.log"; s=${PIPESTATUS[0]} ;;
     regression:*) IFS=: read -r _ a <<<"$step"; python3 bench/regression_ablation.py ${a//:/ } 2>&1 | grep -v Warn; s=${PIPESTATUS[0]} ;;
     *) echo "unknown step $step"; s=2 ;;
   esac

@@ -1,0 +1,126 @@
+"""Where does petbook's error-rate gap come from? petbook's whole pipeline (DataBlock, DataLoaders, Learner, Lite0,
+the recipe of bench/fine_tune.py, the same validation files), with only the *training batch augmentation* swapped:
+
+    petbook   petbook's aug_transforms(size=128, min_scale=0.75)            (what bench/fine_tune.py trains)
+    fastai    fastai 2.8.12's aug_transforms(size=128, min_scale=0.75), run on petbook's float batches
+    batchcrop petbook's, but one random crop per batch (fastai's RandomResizedCropGPU draws one per batch)
+    fa_geometry / fa_lighting   fastai's flip-rotate-zoom-warp-crop with petbook's lighting / the other way round
+    pbrev     petbook's draws in fastai's order, one resample;  softblur: petbook's, training images blurred first (σ 0.5 px)
+    twostep   petbook's transforms in fastai's two resamples (flip-rotate-zoom-warp at item size, then the crop)
+    twostep_small  the same with the first resample at size/√min_scale (148 px here) instead of the item size
+
+Validation batches go through petbook's resize for every mode, so the scores are comparable. Runs in the fastai
+venv (petbook needs nothing fastai lacks), e.g.
+
+    .venv/bin/python bench/aug_swap.py --seeds 0 1 2 3 --modes petbook fastai
+    python3 bench/aug_swap.py --device cuda --workers 8 --seeds $(seq 0 9)     # on a GPU, via bench/device.sh
+"""
+import argparse, json, statistics, sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+from common import ROOT, machine, pets_path, run_peer
+
+ap = argparse.ArgumentParser()
+ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+ap.add_argument('--modes', nargs='+', default=['petbook', 'fastai', 'batchcrop'])
+ap.add_argument('--device', default='cpu'); ap.add_argument('--workers', type=int, default=2)
+ap.add_argument('--json', type=str, default=None)
+args = ap.parse_args()
+path = pets_path(n_per_breed=30)/'images'
+
+CODE = """
+import json, math, random, sys, time, zlib
+sys.path.insert(0, ROOT)
+import numpy as np, torch
+import fastai.vision.all as fa
+import petbook.all as P
+from petbook.augment import AffineWarp, BatchTransform, crop_mat, rotate_mat, zoom_mat, flip_mat, warp_mat
+torch.set_num_threads(THREADS)
+
+class FastaiAug(BatchTransform):
+    "fastai's batch augmentation on petbook's batches (training); petbook's resize on validation."
+    order = 30
+    def __init__(self, **kw):
+        self.tfms = sorted(fa.aug_transforms(**kw), key=lambda t: t.order)
+        self.valid = AffineWarp(kw.get('size'))
+    def encodes(self, b, kinds, split_idx):
+        if split_idx != 0: return self.valid.encodes(b, kinds, split_idx)
+        x = fa.TensorImage(b[0])
+        for t in self.tfms: x = t(x, split_idx=0)
+        return (x.as_subclass(torch.Tensor),) + tuple(b[1:])
+
+class BatchCrop(AffineWarp):
+    "petbook's AffineWarp with one crop for the whole batch."
+    def matrices(self, bs, in_size, out_size, device='cpu'):
+        ms, self.min_scale = self.min_scale, 1.
+        try: H = super().matrices(bs, in_size, out_size, device)
+        finally: self.min_scale = ms
+        w = torch.full((bs,), math.sqrt(ms + (1 - ms) * random.random()), device=device)
+        return crop_mat(w, w, (1 - w) * (2 * random.random() - 1), (1 - w) * (2 * random.random() - 1)) @ H
+
+class RevWarp(AffineWarp):
+    "petbook's draws composed in fastai's order (warp·flip·rotate·zoom, then the crop in the output frame), one resample."
+    def matrices(self, bs, in_size, out_size, device='cpu'):
+        u = lambda: torch.rand(bs, device=device); use = lambda p: u() < p
+        w = (self.min_scale + (1 - self.min_scale) * u()).sqrt()
+        C = crop_mat(w, w, (1 - w) * (2 * u() - 1), (1 - w) * (2 * u() - 1))
+        z = torch.where(use(self.p_affine), self.min_zoom + (self.max_zoom - self.min_zoom) * u(), torch.ones(bs, device=device))
+        R = rotate_mat((2 * u() - 1) * self.max_rotate * use(self.p_affine), 1.)
+        on = use(self.p_affine); W = warp_mat((2 * u() - 1) * self.max_warp * on, (2 * u() - 1) * self.max_warp * on)
+        return W @ flip_mat(use(0.5)) @ R @ zoom_mat(z, 2 * u() - 1, 2 * u() - 1) @ C
+
+class SoftBlur(BatchTransform):
+    "Training only: a separable [1, 6, 1]/8 blur (σ = 0.5 px), about what one extra bilinear resample does."
+    order = 29
+    def encodes(self, b, kinds, split_idx):
+        if split_idx != 0: return b
+        x = b[0]; k = torch.tensor([1., 6., 1.], device=x.device, dtype=x.dtype) / 8; c = x.shape[1]
+        x = torch.nn.functional.pad(x, (1, 1, 1, 1), mode='reflect')
+        x = torch.nn.functional.conv2d(x, k.view(1, 1, 1, 3).expand(c, 1, 1, 3), groups=c)
+        x = torch.nn.functional.conv2d(x, k.view(1, 1, 3, 1).expand(c, 1, 3, 1), groups=c)
+        return (x,) + tuple(b[1:])
+
+def tfms(mode):
+    pb = P.aug_transforms(size=128, min_scale=0.75)
+    fa_geometry = FastaiAug(size=128, min_scale=0.75, max_lighting=0)
+    fa_lighting = FastaiAug(do_flip=False, max_rotate=0, max_zoom=1, max_warp=0); fa_lighting.order = 40
+    if mode == 'fastai': return [FastaiAug(size=128, min_scale=0.75)]
+    if mode == 'fa_geometry': return [fa_geometry, pb[1]]                 # fastai's flip/rotate/zoom/warp/crop, petbook's lighting
+    if mode == 'fa_lighting': return [pb[0], fa_lighting]                 # petbook's geometry, fastai's lighting
+    if mode == 'pbrev': pb[0] = RevWarp(128, min_scale=0.75, ratio=(1, 1))
+    if mode == 'softblur': pb = [SoftBlur()] + pb
+    if mode == 'batchcrop': pb[0] = BatchCrop(128, min_scale=0.75, ratio=(1, 1))
+    if mode == 'twostep_small':                                           # the same, the first resample at size/√min_scale only
+        class First(AffineWarp):
+            order = 29
+            def encodes(self, b, kinds, split_idx): return b if split_idx else super().encodes(b, kinds, split_idx)
+        pb = [First(round(128 / 0.75 ** 0.5)), AffineWarp(128, do_flip=False, max_rotate=0, max_zoom=1, max_warp=0, min_scale=0.75, ratio=(1, 1)), pb[1]]
+    if mode == 'twostep':                                                 # fastai's two resamples: warp at item size, then crop
+        first = AffineWarp(None); first.order = 29
+        pb = [first, AffineWarp(128, do_flip=False, max_rotate=0, max_zoom=1, max_warp=0, min_scale=0.75, ratio=(1, 1)), pb[1]]
+    return pb
+
+def is_valid(o): return zlib.crc32(o.name.encode()) % 5 == 0
+out = {}
+for mode in MODES:
+    pets = P.DataBlock(blocks=(P.ImageBlock, P.CategoryBlock), get_items=P.get_image_files, splitter=P.FuncSplitter(is_valid),
+                       get_y=P.using_attr(P.RegexLabeller(r'(.+)_\\d+.jpg$'), 'name'), item_tfms=P.Resize(192), batch_tfms=tfms(mode))
+    dls = pets.dataloaders(PATH, bs=32, num_workers=WORKERS, device=DEVICE)
+    out[mode] = []
+    for seed in SEEDS:
+        random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+        learn = P.vision_learner(dls, P.efficientnet_lite0, metrics=P.error_rate)
+        with learn.no_bar(): learn.fine_tune(2)
+        out[mode].append(float(learn.validate()[1]))
+        print(mode, seed, out[mode][-1], file=sys.stderr, flush=True)
+print(json.dumps(out))
+"""
+settings = dict(ROOT=str(ROOT), THREADS=2 if args.device == 'cpu' else 8, MODES=args.modes, SEEDS=args.seeds, PATH=str(path),
+                WORKERS=args.workers, DEVICE=args.device)
+code = ''.join(f"{k} = {v!r}\n" for k, v in settings.items()) + CODE
+res = run_peer(code, timeout=3600)
+print(f"{machine()}; seeds {args.seeds}")
+for mode, errs in res.items():
+    sd = statistics.stdev(errs) if len(errs) > 1 else 0.
+    print(f"{mode:10s} error {statistics.mean(errs):.3f} ± {sd:.3f}   ({', '.join(f'{e:.3f}' for e in errs)})")
+if args.json: Path(args.json).write_text(json.dumps({'machine': machine(), 'seeds': args.seeds, 'errors': res}, indent=1))
