@@ -70,7 +70,7 @@ class RevWarp(AffineWarp):
         return W @ flip_mat(use(0.5)) @ R @ zoom_mat(z, 2 * u() - 1, 2 * u() - 1) @ C
 
 class SoftBlur(BatchTransform):
-    "Training only: a separable [1, 6, 1]/8 blur (σ = 0.5 px), about what one extra bilinear resample does."
+    "Training only: a separable [1, 6, 1]/8 blur (σ = 0.5 px)."
     order = 29
     def encodes(self, b, kinds, split_idx):
         if split_idx != 0: return b
@@ -80,23 +80,23 @@ class SoftBlur(BatchTransform):
         x = torch.nn.functional.conv2d(x, k.view(1, 1, 3, 1).expand(c, 1, 3, 1), groups=c)
         return (x,) + tuple(b[1:])
 
+class FirstPass(AffineWarp):
+    "Flip/rotate/zoom/warp, training only (validation is resized once, by the crop pass)."
+    order = 29
+    def encodes(self, b, kinds, split_idx): return b if split_idx else super().encodes(b, kinds, split_idx)
+
 def tfms(mode):
     pb = P.aug_transforms(size=128, min_scale=0.75)
-    fa_geometry = FastaiAug(size=128, min_scale=0.75, max_lighting=0)
-    fa_lighting = FastaiAug(do_flip=False, max_rotate=0, max_zoom=1, max_warp=0); fa_lighting.order = 40
     if mode == 'fastai': return [FastaiAug(size=128, min_scale=0.75)]
-    if mode == 'fa_geometry': return [fa_geometry, pb[1]]                 # fastai's flip/rotate/zoom/warp/crop, petbook's lighting
-    if mode == 'fa_lighting': return [pb[0], fa_lighting]                 # petbook's geometry, fastai's lighting
+    if mode == 'fa_geometry': return [FastaiAug(size=128, min_scale=0.75, max_lighting=0), pb[1]]   # fastai's geometry, petbook's lighting
+    if mode == 'fa_lighting':                                                                      # petbook's geometry, fastai's lighting
+        light = FastaiAug(do_flip=False, max_rotate=0, max_zoom=1, max_warp=0); light.order = 40
+        return [pb[0], light]
     if mode == 'pbrev': pb[0] = RevWarp(128, min_scale=0.75, ratio=(1, 1))
     if mode == 'softblur': pb = [SoftBlur()] + pb
     if mode == 'batchcrop': pb[0] = BatchCrop(128, min_scale=0.75, ratio=(1, 1))
-    if mode == 'twostep_small':                                           # the same, the first resample at size/√min_scale only
-        class First(AffineWarp):
-            order = 29
-            def encodes(self, b, kinds, split_idx): return b if split_idx else super().encodes(b, kinds, split_idx)
-        pb = [First(round(128 / 0.75 ** 0.5)), AffineWarp(128, do_flip=False, max_rotate=0, max_zoom=1, max_warp=0, min_scale=0.75, ratio=(1, 1)), pb[1]]
-    if mode == 'twostep':                                                 # fastai's two resamples: warp at item size, then crop
-        first = AffineWarp(None); first.order = 29
+    if mode in ('twostep', 'twostep_small'):           # fastai's two resamples: flip/rotate/zoom/warp, then the crop to 128
+        first = FirstPass(None if mode == 'twostep' else round(128 / 0.75 ** 0.5))      # at the item size, or at 148 px
         pb = [first, AffineWarp(128, do_flip=False, max_rotate=0, max_zoom=1, max_warp=0, min_scale=0.75, ratio=(1, 1)), pb[1]]
     return pb
 

@@ -8,7 +8,8 @@
 # Steps: env (GPU and versions) · nbdev_test (the whole notebook series on the GPU) · bench (bench/run_all.py
 # --device cuda: DataLoader, Learner overhead, fine_tune fp32 and fp16, lr_find, petbook vs fastai 2.8.12; bench:PART:…
 # runs only those parts) ·
-# aug_swap[:N] (bench/aug_swap.py over N seeds, default 10: petbook's pipeline with fastai's batch augmentation) ·
+# aug_swap[:N] (bench/aug_swap.py over N seeds, default 10: petbook's pipeline with fastai's batch augmentation;
+# MODES="…" picks the variants, default petbook fastai batchcrop) ·
 # regression:H:W:EPOCHS:LR:FREEZE:FRAMES:AUG:PS (bench/regression_ablation.py with those arguments) · cells[:NB.ipynb…]
 # (tools/run_cells.py: every cell of the series on the GPU, going on past failures, listing them all).
 # petbook runs from this checkout with nbdev 2 (fastcore<2) beside it; fastai gets fastcore 2 on its own path.

@@ -92,7 +92,7 @@ def summary(r):
 
 
 p, f = summary(pb), summary(fa)
-res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'aug': args.aug, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
+res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'warmup': args.device == 'cuda', 'aug': args.aug, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
        'item_size': args.item_size, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
        'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
        'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}

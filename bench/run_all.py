@@ -60,15 +60,17 @@ def rows_and_bars(R):
         if part not in R: continue
         f = R[part]; p, a = f['petbook'], f['fastai']
         ok_err = f['err_diff'] <= f['err_spread']
-        old = '' if 'split' in f else ' (an older run: each library scored on its own random validation set)'
+        shared = 'split' in f                     # older runs scored each library on its own random validation set
+        older = 'an older run: each library scored on its own random validation set'
+        old, runs = ('', 'same runs') if shared else (f' ({older})', f'same runs, {older}')
         rows.append((f"`fine_tune(2)`{tag} wall time, Lite0 {f.get('size', 128)} px bs {f.get('bs', 32)}, 37×{f.get('n_per_breed', 30)}, seeds {f['seeds']}{old}",
                      f"{p['wall_mean']:.1f} ± {p['wall_sd']:.1f} s", f"{a['wall_mean']:.1f} ± {a['wall_sd']:.1f} s",
                      f"**{f['wall_ratio']:.2f}×** the time", '≤ 0.5× fastai', f['wall_ratio'] <= 0.5))
-        if f.get('device') == 'cuda' and 'split' not in f:       # runs without the untimed warm-up: the first seed paid CUDA start-up
+        if f.get('device') == 'cuda' and not f.get('warmup', shared):   # no untimed warm-up (it came with the shared split): seed 0 paid CUDA start-up
             warm = lambda r: sum(r['walls'][1:]) / len(r['walls'][1:])
             rows.append((f"`fine_tune(2)`{tag}, seeds after the first (the first pays CUDA/cuDNN start-up)", f"{warm(p):.1f} s",
                          f"{warm(a):.1f} s", f"**{warm(p) / warm(a):.2f}×** the time", '≤ 0.5× fastai', warm(p) / warm(a) <= 0.5))
-        rows.append((f'`fine_tune(2)`{tag} final error rate (same runs{old and ", " + old[2:-1]})', f"{p['err_mean']:.3f} ± {p['err_sd']:.3f}",
+        rows.append((f'`fine_tune(2)`{tag} final error rate ({runs})', f"{p['err_mean']:.3f} ± {p['err_sd']:.3f}",
                      f"{a['err_mean']:.3f} ± {a['err_sd']:.3f}", f"{f['err_diff']:+.3f}", 'no worse beyond the seed spread', ok_err))
         rows.append((f'`lr_find()`{tag} wall time (100 iterations)', f"{p['lr_find_s']:.1f} s", f"{a['lr_find_s']:.1f} s",
                      f"**{f['lr_find_ratio']:.2f}×** the time", '—', None))
