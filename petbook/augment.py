@@ -21,7 +21,7 @@ __all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', '
            'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'aug_transforms', 'Normalize', 'psnr',
            'sharpness', 'to_batch', 'show_tensor']
 
-# %% ../nbs/02_presizing.ipynb #51af0924
+# %% ../nbs/02_presizing.ipynb #bfd9bc8c
 class ImageError(OSError):
     "An image file could not be opened or decoded (the message names the file)."
 
@@ -54,7 +54,7 @@ def load_rgb(img, draft: tuple[int, int] | None = None) -> Image.Image:
             w, h = draft
             if img.getexif().get(0x0112, 1) in (5, 6, 7, 8): w, h = h, w   # rotated 90°: the draft is asked of the raw image
             img.draft(None, (max(1, int(w)), max(1, int(h))))
-        img = ImageOps.exif_transpose(img)
+        if img.getexif().get(0x0112, 1) != 1: img = ImageOps.exif_transpose(img)   # upright (a copy); most photos need nothing
         img.load()
         return _to_rgb(img)
     except ImageError: raise
@@ -332,7 +332,7 @@ class Lighting(BatchTransform):
         return (x.clamp(1e-5, 1 - 1e-5).logit_().add_(torch.logit(br).view(-1, 1, 1, 1).to(x.dtype))
                  .mul_(c.view(-1, 1, 1, 1).to(x.dtype)).sigmoid_())
 
-# %% ../nbs/02_presizing.ipynb #044a3378
+# %% ../nbs/02_presizing.ipynb #f588cd9c
 def aug_transforms(mult=1.0, do_flip=True, flip_vert=False, max_rotate=10., min_zoom=1., max_zoom=1.1, max_lighting=0.2,
                    max_warp=0.2, p_affine=0.75, p_lighting=0.75, xtra_tfms=None, size=None, mode='bilinear',
                    pad_mode='reflection', align_corners=True, batch=False, min_scale=1.) -> list:
@@ -350,11 +350,13 @@ class Normalize(BatchTransform):
     order = 99
     def __init__(self, mean, std):
         self.mean, self.std = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        self.scale, self.shift = 1 / self.std, -self.mean / self.std      # (x − mean) / std = x·scale + shift: one pass
     @classmethod
     def from_stats(cls, mean, std): return cls(mean, std)
     def __repr__(self): return f"Normalize(mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()})"
     def encodes(self, b, kinds, split_idx):
-        return tuple((o - self.mean.to(o.device, o.dtype)) / self.std.to(o.device, o.dtype) if k == 'image' else o for o, k in zip(b, kinds))
+        return tuple(torch.addcmul(self.shift.to(o.device, o.dtype), o, self.scale.to(o.device, o.dtype)) if k == 'image' else o
+                     for o, k in zip(b, kinds))
     def decode(self, x): return x * self.std.to(x.device, x.dtype) + self.mean.to(x.device, x.dtype)
 
 # %% ../nbs/02_presizing.ipynb #6091aec1

@@ -178,7 +178,7 @@ class Datasets:
     def decode(self, sample): return tuple(b.decode(o) for b, o in zip(self.blocks, sample))
     def __repr__(self): return f"Datasets({len(self.splits[0])} train, {len(self.splits[1])} valid; blocks={[type(b).__name__ for b in self.blocks]})"
 
-# %% ../nbs/03_datablock.ipynb #96e2c0fd
+# %% ../nbs/03_datablock.ipynb #a8f4ee44
 class CollateError(RuntimeError):
     "Samples could not be stacked into a batch (the message gives the shapes and the fix)."
 
@@ -194,14 +194,21 @@ def default_num_workers() -> int:
     if in_test() or not sys.platform.startswith('linux'): return 0
     return min(8, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
 
+def _stack(ts):
+    "`torch.stack`; in a worker process, straight into shared memory, so sending the batch to the main process copies nothing."
+    if torch.utils.data.get_worker_info() is None or any(t.shape != ts[0].shape for t in ts): return torch.stack(ts)
+    t0 = ts[0]; out = t0.new_empty(0)
+    out.set_(t0.untyped_storage()._new_shared(len(ts) * t0.numel() * t0.element_size()), 0, (len(ts), *t0.shape))
+    return torch.stack(ts, out=out)
+
 def collate(samples, kinds=None):
     "Stack a list of sample tuples into a batch tuple, explaining shape mismatches."
     out = []
     for j, elems in enumerate(zip(*samples)):
         try:
             if kinds and kinds[j] == 'image' and elems[0].dim() == 3:   # stack as (h, w, c): a plain copy, and a channels-last batch
-                out.append(torch.stack([t.permute(1, 2, 0) for t in elems]).permute(0, 3, 1, 2))
-            else: out.append(torch.stack(elems))
+                out.append(_stack([t.permute(1, 2, 0) for t in elems]).permute(0, 3, 1, 2))
+            else: out.append(_stack(elems))
         except RuntimeError as e:
             shapes = [tuple(t.shape) for t in elems]
             kind = kinds[j] if kinds else 'element'
@@ -309,11 +316,14 @@ class DataLoader:
         # the buffer is reused by the next batch: never hand it out
         return tuple(o.clone() if self._buf is not None and o.data_ptr() == self._buf.data_ptr() else o for o in b)
     def __iter__(self):
-        try:
-            for b in self._torch_dl(): yield self.after_batch(b)
-        except (ImageError, LabelError, RuntimeError) as e:        # from a worker: torch puts its traceback in the message
-            if 'DataLoader worker process' not in str(e): raise
-            raise type(e)(_worker_message(e)) from None
+        it = iter(self._torch_dl())
+        while True:
+            try: b = next(it)
+            except StopIteration: return
+            except (ImageError, LabelError, RuntimeError) as e:    # from a worker: torch puts its traceback in the message
+                if 'DataLoader worker process' not in str(e): raise
+                raise type(e)(_worker_message(e)) from None
+            yield self.after_batch(b)
     def one_batch(self):
         "The first batch (fully transformed)."
         it = iter(self)
