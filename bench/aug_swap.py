@@ -8,6 +8,8 @@ the recipe of bench/fine_tune.py, the same validation files), with only the *tra
     pbrev     petbook's draws in fastai's order, one resample;  softblur: petbook's, training images blurred first (σ 0.5 px)
     twostep   petbook's transforms in fastai's two resamples (flip-rotate-zoom-warp at item size, then the crop)
     twostep_small  the same with the first resample at size/√min_scale (148 px here) instead of the item size
+    order1    twostep's matrices (flip-rotate-zoom-warp applied *after* the crop, in the output frame) in ONE resample:
+              the same mapping as twostep, one interpolation instead of two
 
 Validation batches go through petbook's resize for every mode, so the scores are comparable. Runs in the fastai
 venv (petbook needs nothing fastai lacks), e.g.
@@ -49,12 +51,16 @@ class FastaiAug(BatchTransform):
         for t in self.tfms: x = t(x, split_idx=0)
         return (x.as_subclass(torch.Tensor),) + tuple(b[1:])
 
+def no_crop(warp, *args):
+    "`warp`'s matrices without its random crop (flip·rotate·zoom·warp only)."
+    ms, warp.min_scale = warp.min_scale, 1.
+    try: return AffineWarp.matrices(warp, *args)
+    finally: warp.min_scale = ms
+
 class BatchCrop(AffineWarp):
     "petbook's AffineWarp with one crop for the whole batch."
     def matrices(self, bs, in_size, out_size, device='cpu'):
-        ms, self.min_scale = self.min_scale, 1.
-        try: H = super().matrices(bs, in_size, out_size, device)
-        finally: self.min_scale = ms
+        H, ms = no_crop(self, bs, in_size, out_size, device), self.min_scale
         w = torch.full((bs,), math.sqrt(ms + (1 - ms) * random.random()), device=device)
         return crop_mat(w, w, (1 - w) * (2 * random.random() - 1), (1 - w) * (2 * random.random() - 1)) @ H
 
@@ -68,6 +74,12 @@ class RevWarp(AffineWarp):
         R = rotate_mat((2 * u() - 1) * self.max_rotate * use(self.p_affine), 1.)
         on = use(self.p_affine); W = warp_mat((2 * u() - 1) * self.max_warp * on, (2 * u() - 1) * self.max_warp * on)
         return W @ flip_mat(use(0.5)) @ R @ zoom_mat(z, 2 * u() - 1, 2 * u() - 1) @ C
+
+class Order1(AffineWarp):
+    "twostep's composite matrix, zoom·rotate·flip·warp·crop (crop innermost), resampled once."
+    def matrices(self, bs, in_size, out_size, device='cpu'):
+        crop = AffineWarp(None, do_flip=False, max_rotate=0, max_zoom=1, max_warp=0, min_scale=self.min_scale, ratio=self.ratio)
+        return no_crop(self, bs, in_size, out_size, device) @ crop.matrices(bs, in_size, out_size, device)
 
 class SoftBlur(BatchTransform):
     "Training only: a separable [1, 6, 1]/8 blur (σ = 0.5 px)."
@@ -94,6 +106,7 @@ def tfms(mode):
         return [pb[0], light]
     if mode == 'pbrev': pb[0] = RevWarp(128, min_scale=0.75, ratio=(1, 1))
     if mode == 'softblur': pb = [SoftBlur()] + pb
+    if mode == 'order1': pb[0] = Order1(128, min_scale=0.75, ratio=(1, 1))
     if mode == 'batchcrop': pb[0] = BatchCrop(128, min_scale=0.75, ratio=(1, 1))
     if mode in ('twostep', 'twostep_small'):           # fastai's two resamples: flip/rotate/zoom/warp, then the crop to 128
         first = FirstPass(None if mode == 'twostep' else round(128 / 0.75 ** 0.5))      # at the item size, or at 148 px

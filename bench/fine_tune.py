@@ -1,5 +1,5 @@
 """The book's transfer-learning recipe, petbook vs fastai 2.8.12, same files, same machine, one run:
-`vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(2)` over 3 seeds, and `lr_find()` once.
+`vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(2)` over 3 seeds (`--seeds`; run_all.py uses 10), and `lr_find()` once.
 
     bash bench/setup_peer.sh && .venv/bin/python bench/fine_tune.py
     python bench/fine_tune.py --device cuda --workers 8 [--fp16]       # on a GPU (bench/device.sh sets it up)

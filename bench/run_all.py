@@ -15,17 +15,17 @@ from common import ROOT, machine
 
 RES = ROOT/'bench'/'results'
 PY = sys.executable
+TEN = ['--seeds', *map(str, range(10))]          # ten seeds, so the error rates' spread means something (CPU: ~25 min)
 PARTS = {
     'dataloader': [PY, 'bench/dataloader.py'],
     'overhead': [PY, 'bench/overhead.py'],
-    'fine_tune': [PY, 'bench/fine_tune.py'],
+    'fine_tune': [PY, 'bench/fine_tune.py', *TEN],
 }
-TEN = ['--seeds', *map(str, range(10))]          # a GPU run is cheap: ten seeds, so the error rates' spread means something
 GPU_PARTS = {                                   # the same comparisons on a GPU, fp16 added
     'dataloader': PARTS['dataloader'] + ['--device', 'cuda'],
     'overhead': PARTS['overhead'] + ['--device', 'cuda', '--reps', '10'],
-    'fine_tune': PARTS['fine_tune'] + ['--device', 'cuda', '--workers', '8', *TEN],
-    'fine_tune_fp16': PARTS['fine_tune'] + ['--device', 'cuda', '--workers', '8', '--fp16', *TEN],
+    'fine_tune': PARTS['fine_tune'] + ['--device', 'cuda', '--workers', '8'],
+    'fine_tune_fp16': PARTS['fine_tune'] + ['--device', 'cuda', '--workers', '8', '--fp16'],
 }
 
 
