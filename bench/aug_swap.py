@@ -10,6 +10,10 @@ the recipe of bench/fine_tune.py, the same validation files), with only the *tra
     twostep_small  the same with the first resample at size/√min_scale (148 px here) instead of the item size
     order1    twostep's matrices (flip-rotate-zoom-warp applied *after* the crop, in the output frame) in ONE resample:
               the same mapping as twostep, one interpolation instead of two
+    randblur  petbook's, then a random blur per image at the output size (kernel [a, 1−2a, a], a ~ U(0, 0.25)): the first
+              resample of twostep blurs each image by a different amount, depending on its sub-pixel phase
+    axis      petbook's single resample without rotation and warp: the sampling lattice stays axis-aligned, as the
+              last resample of twostep/fastai (and validation's resize) is
 
 Validation batches go through petbook's resize for every mode, so the scores are comparable. Runs in the fastai
 venv (petbook needs nothing fastai lacks), e.g.
@@ -92,6 +96,18 @@ class SoftBlur(BatchTransform):
         x = torch.nn.functional.conv2d(x, k.view(1, 1, 3, 1).expand(c, 1, 3, 1), groups=c)
         return (x,) + tuple(b[1:])
 
+class RandBlur(BatchTransform):
+    "Training only: a separable [a, 1−2a, a] blur with a ~ U(0, 0.25) drawn per image."
+    order = 35
+    def encodes(self, b, kinds, split_idx):
+        if split_idx != 0: return b
+        x = b[0]; bs, c = x.shape[:2]
+        a = 0.25 * torch.rand(bs, 1, 1, 1, device=x.device, dtype=x.dtype)
+        p = torch.nn.functional.pad(x, (1, 1, 1, 1), mode='replicate')
+        h = a * (p[..., :, :-2] + p[..., :, 2:]) + (1 - 2 * a) * p[..., :, 1:-1]
+        v = a * (h[..., :-2, :] + h[..., 2:, :]) + (1 - 2 * a) * h[..., 1:-1, :]
+        return (v,) + tuple(b[1:])
+
 class FirstPass(AffineWarp):
     "Flip/rotate/zoom/warp, training only (validation is resized once, by the crop pass)."
     order = 29
@@ -107,6 +123,8 @@ def tfms(mode):
     if mode == 'pbrev': pb[0] = RevWarp(128, min_scale=0.75, ratio=(1, 1))
     if mode == 'softblur': pb = [SoftBlur()] + pb
     if mode == 'order1': pb[0] = Order1(128, min_scale=0.75, ratio=(1, 1))
+    if mode == 'randblur': pb = pb + [RandBlur()]
+    if mode == 'axis': pb[0] = AffineWarp(128, max_rotate=0, max_warp=0, min_scale=0.75, ratio=(1, 1))
     if mode == 'batchcrop': pb[0] = BatchCrop(128, min_scale=0.75, ratio=(1, 1))
     if mode in ('twostep', 'twostep_small'):           # fastai's two resamples: flip/rotate/zoom/warp, then the crop to 128
         first = FirstPass(None if mode == 'twostep' else round(128 / 0.75 ** 0.5))      # at the item size, or at 148 px
