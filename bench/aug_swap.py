@@ -85,25 +85,14 @@ class Order1(AffineWarp):
         crop = AffineWarp(None, do_flip=False, max_rotate=0, max_zoom=1, max_warp=0, min_scale=self.min_scale, ratio=self.ratio)
         return no_crop(self, bs, in_size, out_size, device) @ crop.matrices(bs, in_size, out_size, device)
 
-class SoftBlur(BatchTransform):
-    "Training only: a separable [1, 6, 1]/8 blur (σ = 0.5 px)."
-    order = 29
+class Blur(BatchTransform):
+    "Training only: a separable [a, 1−2a, a] blur — `a` for every image, or drawn per image from U(0, `a`) if `per_image`."
+    def __init__(self, a, per_image=False, order=35, pad='replicate'): self.a, self.per_image, self.order, self.pad = a, per_image, order, pad
     def encodes(self, b, kinds, split_idx):
         if split_idx != 0: return b
-        x = b[0]; k = torch.tensor([1., 6., 1.], device=x.device, dtype=x.dtype) / 8; c = x.shape[1]
-        x = torch.nn.functional.pad(x, (1, 1, 1, 1), mode='reflect')
-        x = torch.nn.functional.conv2d(x, k.view(1, 1, 1, 3).expand(c, 1, 1, 3), groups=c)
-        x = torch.nn.functional.conv2d(x, k.view(1, 1, 3, 1).expand(c, 1, 3, 1), groups=c)
-        return (x,) + tuple(b[1:])
-
-class RandBlur(BatchTransform):
-    "Training only: a separable [a, 1−2a, a] blur with a ~ U(0, 0.25) drawn per image."
-    order = 35
-    def encodes(self, b, kinds, split_idx):
-        if split_idx != 0: return b
-        x = b[0]; bs, c = x.shape[:2]
-        a = 0.25 * torch.rand(bs, 1, 1, 1, device=x.device, dtype=x.dtype)
-        p = torch.nn.functional.pad(x, (1, 1, 1, 1), mode='replicate')
+        x = b[0]
+        a = self.a * (torch.rand(len(x), 1, 1, 1, device=x.device, dtype=x.dtype) if self.per_image else 1.)
+        p = torch.nn.functional.pad(x, (1, 1, 1, 1), mode=self.pad)
         h = a * (p[..., :, :-2] + p[..., :, 2:]) + (1 - 2 * a) * p[..., :, 1:-1]
         v = a * (h[..., :-2, :] + h[..., 2:, :]) + (1 - 2 * a) * h[..., 1:-1, :]
         return (v,) + tuple(b[1:])
@@ -121,9 +110,9 @@ def tfms(mode):
         light = FastaiAug(do_flip=False, max_rotate=0, max_zoom=1, max_warp=0); light.order = 40
         return [pb[0], light]
     if mode == 'pbrev': pb[0] = RevWarp(128, min_scale=0.75, ratio=(1, 1))
-    if mode == 'softblur': pb = [SoftBlur()] + pb
+    if mode == 'softblur': pb = [Blur(1 / 8, order=29, pad='reflect')] + pb          # [1, 6, 1]/8, σ = 0.5 px, before the resample
     if mode == 'order1': pb[0] = Order1(128, min_scale=0.75, ratio=(1, 1))
-    if mode == 'randblur': pb = pb + [RandBlur()]
+    if mode == 'randblur': pb = pb + [Blur(0.25, per_image=True)]                     # after the resample, at 128 px
     if mode == 'axis': pb[0] = AffineWarp(128, max_rotate=0, max_warp=0, min_scale=0.75, ratio=(1, 1))
     if mode == 'batchcrop': pb[0] = BatchCrop(128, min_scale=0.75, ratio=(1, 1))
     if mode in ('twostep', 'twostep_small'):           # fastai's two resamples: flip/rotate/zoom/warp, then the crop to 128

@@ -21,7 +21,7 @@ __all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', '
            'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'aug_transforms', 'Normalize', 'psnr',
            'sharpness', 'to_batch', 'show_tensor']
 
-# %% ../nbs/02_presizing.ipynb #bfd9bc8c
+# %% ../nbs/02_presizing.ipynb #b3c1355c
 class ImageError(OSError):
     "An image file could not be opened or decoded (the message names the file)."
 
@@ -50,11 +50,12 @@ def load_rgb(img, draft: tuple[int, int] | None = None) -> Image.Image:
     if not isinstance(img, Image.Image): img = open_image(img)
     fn = getattr(img, 'filename', None) or '<in-memory image>'
     try:
+        orientation = img.getexif().get(0x0112, 1)                         # EXIF: 1 is upright
         if draft is not None and getattr(img, 'format', None) == 'JPEG' and getattr(img, 'fp', None) is not None:
             w, h = draft
-            if img.getexif().get(0x0112, 1) in (5, 6, 7, 8): w, h = h, w   # rotated 90°: the draft is asked of the raw image
+            if orientation in (5, 6, 7, 8): w, h = h, w                    # rotated 90°: the draft is asked of the raw image
             img.draft(None, (max(1, int(w)), max(1, int(h))))
-        if img.getexif().get(0x0112, 1) != 1: img = ImageOps.exif_transpose(img)   # upright (a copy); most photos need nothing
+        if orientation != 1: img = ImageOps.exif_transpose(img)             # upright (a copy); most photos need nothing
         img.load()
         return _to_rgb(img)
     except ImageError: raise
