@@ -22,9 +22,9 @@ from .schedule import fit_one_cycle
 
 # %% auto #0
 __all__ = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'cnn_learner', 'WeightsUnavailable', 'hub_checkpoints',
-           'weights_cached', 'Conv2dSame', 'MBConv', 'EfficientNetLite0', 'lite0_weights_file', 'efficientnet_lite0',
-           'pick_arch', 'AdaptiveConcatPool2d', 'sigmoid_range', 'SigmoidRange', 'create_head', 'create_body',
-           'num_features', 'vision_learner', 'fine_tune', 'MixedPrecision', 'to_fp16', 'to_fp32', 'tta',
+           'weights_cached', 'Conv2dSame', 'DepthwiseConv2d', 'MBConv', 'EfficientNetLite0', 'lite0_weights_file',
+           'efficientnet_lite0', 'pick_arch', 'AdaptiveConcatPool2d', 'sigmoid_range', 'SigmoidRange', 'create_head',
+           'create_body', 'num_features', 'vision_learner', 'fine_tune', 'MixedPrecision', 'to_fp16', 'to_fp32', 'tta',
            'FeatureDataLoaders', 'body_features', 'precompute_learner']
 
 # %% ../nbs/07_transfer.ipynb #f13a7ca0
@@ -77,17 +77,45 @@ def _make_resnet(name):
 
 resnet18, resnet34, resnet50, resnet101 = (_make_resnet(n) for n in ('resnet18', 'resnet34', 'resnet50', 'resnet101'))
 
-# %% ../nbs/07_transfer.ipynb #7ad09edb
+# %% ../nbs/07_transfer.ipynb #a65e7415
 class Conv2dSame(nn.Conv2d):
     "A convolution with TensorFlow's 'same' padding (asymmetric for stride 2), as the Lite0 weights expect."
     def forward(self, x):
         ih, iw = x.shape[-2:]; (kh, kw), (sh, sw) = self.kernel_size, self.stride
         ph = max((-(-ih // sh) - 1) * sh + kh - ih, 0); pw = max((-(-iw // sw) - 1) * sw + kw - iw, 0)
-        return super().forward(F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2]))
+        # an odd total puts the extra zero at the end: pad both sides by the larger half, and shift the kernel by one
+        w = F.pad(self.weight, [pw % 2, 0, ph % 2, 0]) if ph % 2 or pw % 2 else self.weight
+        return F.conv2d(x, w, self.bias, self.stride, (ph - ph // 2, pw - pw // 2), self.dilation, self.groups)
+
+class _DepthwiseSmallMap(torch.autograd.Function):
+    "Stride-1 depthwise convolution whose kernel gradient is k² multiply-sums (oneDNN's is slow when map < kernel)."
+    @staticmethod
+    def forward(ctx, x, w, pad):
+        ctx.save_for_backward(x, w); ctx.pad = pad
+        return F.conv2d(x, w, None, 1, pad, 1, w.shape[0])
+    @staticmethod
+    def backward(ctx, g):
+        (x, w), p = ctx.saved_tensors, ctx.pad; (kh, kw), (h, wd) = w.shape[-2:], g.shape[-2:]
+        gx = torch.nn.grad.conv2d_input(x.shape, w, g, 1, p, 1, w.shape[0]) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            xp = F.pad(x, [p[1], p[1], p[0], p[0]])
+            gw = torch.stack([(g * xp[:, :, i:i + h, j:j + wd]).sum((0, 2, 3)) for i in range(kh) for j in range(kw)], 1)
+        return gx, None if gw is None else gw.view_as(w), None
+
+class DepthwiseConv2d(nn.Conv2d):
+    "Depthwise stride-1 convolution ('same' padding); on the CPU, maps smaller than the kernel take `_DepthwiseSmallMap`."
+    def __init__(self, c, k): super().__init__(c, c, k, 1, (k - 1) // 2, groups=c, bias=False)
+    def forward(self, x):
+        small = x.shape[-2] < self.kernel_size[0] or x.shape[-1] < self.kernel_size[1]
+        if small and x.device.type == 'cpu' and torch.is_grad_enabled() and not torch.is_autocast_enabled('cpu') and x.dtype == self.weight.dtype:
+            return _DepthwiseSmallMap.apply(x, self.weight, self.padding)
+        return super().forward(x)
 
 def _conv(ni, nf, k, stride=1, groups=1):
-    if stride == 1: return nn.Conv2d(ni, nf, k, 1, (k - 1) // 2, groups=groups, bias=False)   # 'same' is symmetric here
-    return Conv2dSame(ni, nf, k, stride, 0, groups=groups, bias=False)
+    if stride != 1: return Conv2dSame(ni, nf, k, stride, 0, groups=groups, bias=False)
+    if groups == ni == nf and k > 1: return DepthwiseConv2d(ni, k)
+    return nn.Conv2d(ni, nf, k, 1, (k - 1) // 2, groups=groups, bias=False)   # 'same' is symmetric at stride 1
 
 class MBConv(nn.Module):
     "EfficientNet's inverted residual block (Lite: no squeeze-excite, ReLU6)."
