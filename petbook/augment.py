@@ -18,8 +18,8 @@ from .data import in_test
 # %% auto #0
 __all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'Resize', 'RandomResizedCrop',
            'flip_mat', 'rotate_mat', 'zoom_mat', 'crop_mat', 'homography', 'warp_mat', 'sample_grid', 'apply_mat',
-           'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'aug_transforms', 'Normalize', 'psnr',
-           'sharpness', 'to_batch', 'show_tensor']
+           'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'RandomBlur', 'aug_transforms', 'Normalize',
+           'psnr', 'sharpness', 'to_batch', 'show_tensor']
 
 # %% ../nbs/02_presizing.ipynb #b3c1355c
 class ImageError(OSError):
@@ -333,14 +333,49 @@ class Lighting(BatchTransform):
         return (x.clamp(1e-5, 1 - 1e-5).logit_().add_(torch.logit(br).view(-1, 1, 1, 1).to(x.dtype))
                  .mul_(c.view(-1, 1, 1, 1).to(x.dtype)).sigmoid_())
 
-# %% ../nbs/02_presizing.ipynb #f588cd9c
+# %% ../nbs/02_presizing.ipynb #ae274dad
+class RandomBlur(BatchTransform):
+    "Training only: blur each image by its own random amount — kernel [a, 1−2a, a] along x and y, a ~ U(0, `max_blur`)."
+    order = 35
+    def __init__(self, max_blur: float = 0.25):
+        if not 0 <= max_blur <= 1 / 3: raise ValueError(f"RandomBlur: max_blur must be in [0, 1/3] (the kernel's centre stays the largest), got {max_blur}")
+        self.max_blur, self._tmp = max_blur, None
+    def __repr__(self): return f"RandomBlur(max_blur={self.max_blur})"
+    def encodes(self, b, kinds, split_idx):
+        if split_idx != 0 or not self.max_blur: return b
+        return tuple(self.blur(o, self.max_blur * torch.rand(len(o), device=o.device), self._scratch(o)) if k == 'image' else o
+                     for o, k in zip(b, kinds))
+    def _scratch(self, x):
+        if self._tmp is None or self._tmp.shape != x.shape or self._tmp.dtype != x.dtype or self._tmp.device != x.device:
+            self._tmp = torch.empty_like(x)
+        return self._tmp
+    @staticmethod
+    def blur(x: torch.Tensor, a: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
+        "Blur image `i` of `x` (B, C, H, W) with [a[i], 1−2a[i], a[i]] along x, then y; edges renormalised. Returns a new tensor."
+        a = a.to(x.device, x.dtype).view(-1, 1, 1, 1); c = 1 - 2 * a
+        h = torch.mul(x, c, out=scratch) if scratch is not None else x * c
+        h[..., 1:].addcmul_(x[..., :-1], a); h[..., :-1].addcmul_(x[..., 1:], a)               # left and right neighbours
+        _renormalise_edges(h, -1, a)
+        v = h * c
+        v[..., 1:, :].addcmul_(h[..., :-1, :], a); v[..., :-1, :].addcmul_(h[..., 1:, :], a)   # above and below
+        _renormalise_edges(v, -2, a)
+        return v
+
+def _renormalise_edges(t, dim, a):
+    "Divide the first and last column (dim −1) or row (−2) by the share of [a, 1−2a, a] that fell inside the image."
+    n = t.shape[dim]
+    if n == 1: t.div_(1 - 2 * a); return
+    for i in (0, n - 1): t.select(dim, i).div_((1 - a).view(-1, 1, 1))
+
+# %% ../nbs/02_presizing.ipynb #75310a48
 def aug_transforms(mult=1.0, do_flip=True, flip_vert=False, max_rotate=10., min_zoom=1., max_zoom=1.1, max_lighting=0.2,
                    max_warp=0.2, p_affine=0.75, p_lighting=0.75, xtra_tfms=None, size=None, mode='bilinear',
-                   pad_mode='reflection', align_corners=True, batch=False, min_scale=1.) -> list:
-    "The book's standard augmentations as batch transforms: one `AffineWarp` (one interpolation) and `Lighting`."
+                   pad_mode='reflection', align_corners=True, batch=False, min_scale=1., max_blur=0.25) -> list:
+    "The book's standard augmentations as batch transforms: one `AffineWarp` (one interpolation), `RandomBlur`, `Lighting`."
     max_rotate, max_lighting, max_warp = max_rotate * mult, max_lighting * mult, max_warp * mult
     tfms = [AffineWarp(size, do_flip, flip_vert, max_rotate, min_zoom, max_zoom, max_warp, p_affine, min_scale, ratio=(1, 1),
                        pad_mode=pad_mode, mode=mode)]
+    if max_blur: tfms.append(RandomBlur(max_blur))
     if max_lighting: tfms.append(Lighting(max_lighting, p_lighting))
     return tfms + list(xtra_tfms or [])
 
