@@ -18,13 +18,18 @@ def pets_path(n_per_breed=40, seed=42) -> Path:
     return get_pets('generated', n_per_breed=n_per_breed, seed=seed, verbose=False)
 
 
-def run_peer(code: str, timeout=1800) -> dict:
-    "Run `code` in the fastai venv; it must print one JSON line last. Returns that dict."
+def run_peer(code: str, timeout=1800, env_extra=None) -> dict:
+    "Run `code` in the fastai venv (with `env_extra` added to its environment); it must print one JSON line last. Returns that dict."
     if not PEER.exists():
         sys.exit(f"peer venv missing ({PEER}): run bash bench/setup_peer.sh first")
-    env = dict(os.environ)
+    env = {**os.environ, **(env_extra or {})}
     if os.environ.get('PEER_PYTHONPATH'):     # where the peer's packages aren't in its interpreter (bench/device.sh)
         env['PYTHONPATH'] = os.pathsep.join([os.environ['PEER_PYTHONPATH'], env.get('PYTHONPATH', '')])
     out = subprocess.run([str(PEER), '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env)
     if out.returncode != 0: sys.exit(f"peer run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# glibc's malloc settings that petbook's `keep_freed_memory` makes (nbs/03_datablock): given to the peer with
+# `bench/fine_tune.py --peer-malloc`, to show how much of a comparison is that setting rather than the pipeline.
+SAME_MALLOC = {'MALLOC_MMAP_THRESHOLD_': str(1 << 30), 'MALLOC_TRIM_THRESHOLD_': str(1 << 30)}

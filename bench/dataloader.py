@@ -9,11 +9,12 @@ as a fraction of the decode-only limit (JPEG decode + Resize(460) on every core,
 import argparse, json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, pets_path, run_peer
+from common import SAME_MALLOC, machine, pets_path, run_peer
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--reps', type=int, default=2); ap.add_argument('--workers', type=int, default=os.cpu_count())
 ap.add_argument('--device', default='cpu', help="where the batch transforms run: 'cpu' or 'cuda'")
+ap.add_argument('--peer-malloc', action='store_true', help="give fastai's process petbook's malloc settings (keep_freed_memory, nbs/03)")
 ap.add_argument('--json', type=str, default=None, help='also write the results here')
 args = ap.parse_args()
 
@@ -39,7 +40,7 @@ from petbook.all import *
 ns = {}
 exec("import time, json, torch\nfrom petbook.all import *\n" + code.replace("print(json.dumps", "_out = (json.dumps"), ns)
 pb = json.loads(json.dumps({'rates': ns['rates'], 'n': ns['n']}))
-fa = run_peer('import time, json, torch\nfrom fastai.vision.all import *\n' + code)
+fa = run_peer('import time, json, torch\nfrom fastai.vision.all import *\n' + code, env_extra=SAME_MALLOC if args.peer_malloc else None)
 
 # the decode-only limit: JPEG decode + Resize(460) alone, on all cores
 from concurrent.futures import ProcessPoolExecutor
@@ -54,7 +55,7 @@ with ProcessPoolExecutor(args.workers) as ex:
     t = time.perf_counter(); n = sum(ex.map(_decode, chunks)); limit = n / (time.perf_counter() - t)
 
 p, f = max(pb['rates']), max(fa['rates'])
-res = {'machine': machine(), 'device': args.device, 'workers': args.workers, 'petbook_img_s': p, 'fastai_img_s': f, 'ratio': p / f, 'decode_limit_img_s': limit,
+res = {'machine': machine(), 'device': args.device, 'workers': args.workers, 'peer_malloc': args.peer_malloc, 'petbook_img_s': p, 'fastai_img_s': f, 'ratio': p / f, 'decode_limit_img_s': limit,
        'fraction_of_limit': p / limit, 'petbook_all': pb['rates'], 'fastai_all': fa['rates'], 'images_per_pass': pb['n']}
 print(f"machine: {res['machine']}")
 print(f"training DataLoader pass on {args.device}, {pb['n']} images, bs 64, Resize(460) + aug_transforms(224, min_scale=0.75):")

@@ -15,7 +15,7 @@ shuffling."""
 import argparse, json, statistics, subprocess, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import ROOT, machine, pets_path, run_peer
+from common import ROOT, SAME_MALLOC, machine, pets_path, run_peer
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
@@ -24,6 +24,8 @@ ap.add_argument('--device', default='cpu'); ap.add_argument('--fp16', action='st
 ap.add_argument('--size', type=int, default=128); ap.add_argument('--item-size', type=int, default=192)
 ap.add_argument('--bs', type=int, default=32); ap.add_argument('--workers', type=int, default=2)
 ap.add_argument('--aug', type=json.loads, default={}, help="extra aug_transforms arguments, as JSON")
+ap.add_argument('--peer-malloc', action='store_true',
+                help="give fastai's process the malloc settings petbook makes for itself (keep_freed_memory, nbs/03)")
 ap.add_argument('--json', type=str, default=None)
 args = ap.parse_args()
 path = pets_path(n_per_breed=args.n_per_breed)/'images'
@@ -81,7 +83,8 @@ print(f"machine: {machine()}", flush=True)
 pb = json.loads(subprocess.run([sys.executable, '-c', code(PETBOOK, "return learn.no_bar()")], capture_output=True, text=True,
                                check=True, cwd=ROOT).stdout.strip().splitlines()[-1])
 fa = run_peer(code(FASTAI, "from contextlib import ExitStack; s = ExitStack(); s.enter_context(learn.no_bar()); "
-                           "s.enter_context(learn.no_logging()); return s"), timeout=3600)
+                           "s.enter_context(learn.no_logging()); return s"), timeout=3600,
+             env_extra=SAME_MALLOC if args.peer_malloc else None)
 
 
 def summary(r):
@@ -93,10 +96,10 @@ def summary(r):
 
 p, f = summary(pb), summary(fa)
 res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'warmup': args.device == 'cuda', 'aug': args.aug, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
-       'item_size': args.item_size, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
+       'item_size': args.item_size, 'peer_malloc': args.peer_malloc, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
        'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
        'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}
-print(f"fine_tune(2){' fp16' if args.fp16 else ''} on {args.device}, Lite0 pretrained, {args.size} px, bs {args.bs}, "
+print(f"fine_tune(2){' fp16' if args.fp16 else ''}{' (fastai with petbook malloc settings)' if args.peer_malloc else ''} on {args.device}, Lite0 pretrained, {args.size} px, bs {args.bs}, "
       f"generated pets 37×{args.n_per_breed}, seeds {args.seeds}:")
 for name, r in (('petbook', p), ('fastai', f)):
     print(f"  {name:8s}: {r['wall_mean']:6.1f} ± {r['wall_sd']:4.1f} s   error {r['err_mean']:.3f} ± {r['err_sd']:.3f}"

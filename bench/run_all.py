@@ -20,6 +20,9 @@ PARTS = {
     'dataloader': [PY, 'bench/dataloader.py'],
     'overhead': [PY, 'bench/overhead.py'],
     'fine_tune': [PY, 'bench/fine_tune.py', *TEN],
+    'dataloader_same_malloc': [PY, 'bench/dataloader.py', '--peer-malloc'],
+    # fastai given petbook's malloc settings (nbs/03 keep_freed_memory): what the ratio is without that advantage
+    'fine_tune_same_malloc': [PY, 'bench/fine_tune.py', '--seeds', '0', '1', '2', '--peer-malloc'],
 }
 GPU_PARTS = {                                   # the same comparisons on a GPU, fp16 added
     'dataloader': PARTS['dataloader'] + ['--device', 'cuda'],
@@ -56,8 +59,18 @@ def rows_and_bars(R):
         rows.append((f"Training DataLoader pass (Resize 460 + aug_transforms 224{where}, bs 64)", f"{d['petbook_img_s']:.1f} img/s",
                      f"{d['fastai_img_s']:.1f} img/s", f"**{d['ratio']:.2f}× faster**", '≥ 5× fastai', d['ratio'] >= 5))
         bars.append(('DataLoader\nspeed-up', d['ratio'], 5, 'higher is better'))
-    for part, tag in (('fine_tune', ''), ('fine_tune_fp16', ' fp16')):
+    if 'dataloader_same_malloc' in R:                  # a side measurement: fastai's process given petbook's malloc settings
+        d = R['dataloader_same_malloc']
+        rows.append(("Training DataLoader pass, fastai's process given petbook's malloc settings (`--peer-malloc`)", f"{d['petbook_img_s']:.1f} img/s",
+                     f"{d['fastai_img_s']:.1f} img/s", f"**{d['ratio']:.2f}× faster**", '— (for context)', None))
+    for part, tag in (('fine_tune', ''), ('fine_tune_fp16', ' fp16'), ('fine_tune_same_malloc', ', fastai with the same malloc settings')):
         if part not in R: continue
+        if part == 'fine_tune_same_malloc':           # a side measurement: time only
+            f = R[part]; p, a = f['petbook'], f['fastai']
+            rows.append((f"`fine_tune(2)` wall time, fastai's process given petbook's malloc settings (`--peer-malloc`), seeds {f['seeds']}",
+                         f"{p['wall_mean']:.1f} ± {p['wall_sd']:.1f} s", f"{a['wall_mean']:.1f} ± {a['wall_sd']:.1f} s",
+                         f"**{f['wall_ratio']:.2f}×** the time", '— (for context)', None))
+            continue
         f = R[part]; p, a = f['petbook'], f['fastai']
         ok_err = f['err_diff'] <= f['err_spread']
         shared = 'split' in f                     # older runs scored each library on its own random validation set
