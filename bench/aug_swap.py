@@ -1,7 +1,9 @@
 """Where does petbook's error-rate gap come from? petbook's whole pipeline (DataBlock, DataLoaders, Learner, Lite0,
 the recipe of bench/fine_tune.py, the same validation files), with only the *training batch augmentation* swapped:
 
-    petbook   petbook's aug_transforms(size=128, min_scale=0.75)            (what bench/fine_tune.py trains)
+    petbook   petbook's aug_transforms(size=128, min_scale=0.75)            (what bench/fine_tune.py trains: with RandomBlur)
+    noblur    the same with max_blur=0: one resample and nothing else (petbook's default until RandomBlur; every mode
+              below starts from it)
     fastai    fastai 2.8.12's aug_transforms(size=128, min_scale=0.75), run on petbook's float batches
     batchcrop petbook's, but one random crop per batch (fastai's RandomResizedCropGPU draws one per batch)
     fa_geometry / fa_lighting   fastai's flip-rotate-zoom-warp-crop with petbook's lighting / the other way round
@@ -10,8 +12,9 @@ the recipe of bench/fine_tune.py, the same validation files), with only the *tra
     twostep_small  the same with the first resample at size/√min_scale (148 px here) instead of the item size
     order1    twostep's matrices (flip-rotate-zoom-warp applied *after* the crop, in the output frame) in ONE resample:
               the same mapping as twostep, one interpolation instead of two
-    randblur  petbook's, then a random blur per image at the output size (kernel [a, 1−2a, a], a ~ U(0, 0.25)): the first
-              resample of twostep blurs each image by a different amount, depending on its sub-pixel phase
+    randblur  noblur, then a random blur per image at the output size (kernel [a, 1−2a, a], a ~ U(0, 0.25)): the first
+              resample of twostep blurs each image by a different amount, depending on its sub-pixel phase. This is what
+              became petbook's RandomBlur (which renormalises the edges instead of replicating them)
     axis      petbook's single resample without rotation and warp: the sampling lattice stays axis-aligned, as the
               last resample of twostep/fastai (and validation's resize) is
 
@@ -103,7 +106,8 @@ class FirstPass(AffineWarp):
     def encodes(self, b, kinds, split_idx): return b if split_idx else super().encodes(b, kinds, split_idx)
 
 def tfms(mode):
-    pb = P.aug_transforms(size=128, min_scale=0.75)
+    if mode == 'petbook': return P.aug_transforms(size=128, min_scale=0.75)
+    pb = P.aug_transforms(size=128, min_scale=0.75, max_blur=0)                      # [AffineWarp, Lighting]
     if mode == 'fastai': return [FastaiAug(size=128, min_scale=0.75)]
     if mode == 'fa_geometry': return [FastaiAug(size=128, min_scale=0.75, max_lighting=0), pb[1]]   # fastai's geometry, petbook's lighting
     if mode == 'fa_lighting':                                                                      # petbook's geometry, fastai's lighting
