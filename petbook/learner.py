@@ -26,7 +26,7 @@ __all__ = ['accuracy', 'error_rate', 'Metric', 'AvgMetric', 'AccumMetric', 'trai
            'CancelBatchException', 'CancelStepException', 'CancelBackwardException', 'Callback', 'TrainEvalCallback',
            'Recorder', 'plt_ax', 'in_notebook', 'ProgressCallback', 'TrainingDiverged', 'Learner']
 
-# %% ../nbs/05_learner.ipynb #8969af3b
+# %% ../nbs/05_learner.ipynb #ba215aac
 def accuracy(inp: torch.Tensor, targ: torch.Tensor, axis: int = -1) -> torch.Tensor:
     "Fraction of predictions (argmax over `axis`) equal to the targets."
     return (inp.argmax(dim=axis) == targ.view(inp.argmax(dim=axis).shape)).float().mean()
@@ -52,9 +52,11 @@ class AvgMetric(Metric):
     def reset(self): self.total, self.count = 0., 0
     def accumulate(self, learn):
         bs = learn.yb[0].shape[0]
-        self.total += float(self.func(learn.pred, *learn.yb)) * bs; self.count += bs
+        v = self.func(learn.pred, *learn.yb)
+        self.total = self.total + (v.detach().float() if isinstance(v, torch.Tensor) else float(v)) * bs   # summed on the device
+        self.count += bs
     @property
-    def value(self): return self.total / self.count if self.count else None
+    def value(self): return float(self.total) / self.count if self.count else None
 
 class AccumMetric(Metric):
     "A metric computed once on all the validation predictions and targets (for metrics that don't average, e.g. F1)."
@@ -136,7 +138,7 @@ class TrainEvalCallback(Callback):
         self.learn.pct_train += 1. / (self.n_iter * self.n_epoch); self.learn.train_iter += 1
     def before_validate(self): self.learn.training = False; self.model.eval()
 
-# %% ../nbs/05_learner.ipynb #2af66543
+# %% ../nbs/05_learner.ipynb #85a0a2e2
 class Recorder(Callback):
     "Records LRs, momentums and smoothed losses per batch; losses and metrics per epoch; plots them."
     order = 50
@@ -152,24 +154,27 @@ class Recorder(Callback):
     def smooth_loss(self): return self._avg / (1 - self.beta ** self._n) if self._n else float('nan')
     def after_batch(self):
         if not self.training: return self._accumulate_valid()
-        loss = float(self.learn.loss)
+        loss = self.learn.loss_value          # the Learner read it once (see `_do_one_batch`); None: cancelled before
+        if loss is None: return
         self._n += 1; self._avg = self._avg * self.beta + loss * (1 - self.beta)
         self.losses.append(self.smooth_loss)
         pg = self.learn.opt.param_groups[-1]
         self.lrs.append(pg['lr']); self.moms.append(_get_mom(pg))
         self.learn.smooth_loss = self.smooth_loss
+    @property
+    def valid_loss(self): return float(self._vloss) / self._vn if self._vn else None
     def before_epoch(self): self._t0 = time.time()
     def before_validate(self):
         self._vloss, self._vn = 0., 0
         for m in self.metrics: m.reset()
     def _accumulate_valid(self):
         bs = self.learn.yb[0].shape[0] if self.learn.yb else len(self.learn.xb[0])
-        if self.learn.loss is not None: self._vloss += float(self.learn.loss) * bs
+        if self.learn.loss is not None: self._vloss = self._vloss + self.learn.loss.float() * bs   # summed on the device
         self._vn += bs
         for m in self.metrics: m.accumulate(self.learn)
     def after_epoch(self):
         vals = [self.smooth_loss]
-        if self._vn: vals += [self._vloss / self._vn] + [m.value for m in self.metrics]
+        if self._vn: vals += [self.valid_loss] + [m.value for m in self.metrics]
         self.values.append(vals); self.iters.append(len(self.losses))
         self.learn.final_record = vals
         self.learn.epoch_time = time.time() - self._t0
@@ -247,7 +252,7 @@ class ProgressCallback(Callback):
     def after_fit(self): self._close()
     after_cancel_fit = after_fit
 
-# %% ../nbs/05_learner.ipynb #291b2200
+# %% ../nbs/05_learner.ipynb #4b26c099
 class TrainingDiverged(UserWarning):
     "The loss became NaN/inf; training was stopped and the model kept its last good weights."
 
@@ -273,7 +278,7 @@ class Learner:
         self.metrics = _listy(metrics)
         self.path = Path(path) if path is not None else Path(getattr(dls, 'path', '.'))
         self.model_dir, self.wd, self.wd_bn_bias, self.train_bn, self.moms = model_dir, wd, wd_bn_bias, train_bn, moms
-        self.opt, self.cbs, self.training, self.epoch, self.n_epoch, self.loss = None, [], False, 0, 1, None
+        self.opt, self.cbs, self.training, self.epoch, self.n_epoch, self.loss, self.loss_value = None, [], False, 0, 1, None, None
         self.show_progress, self.logger = True, print
         self.add_cbs([TrainEvalCallback(), Recorder()] + ([ProgressCallback()] if default_cbs else []) + _listy(cbs))
 
@@ -375,16 +380,17 @@ class Learner:
         if len(self.yb):
             self.loss_grad = self.loss_func(self.pred, *self.yb)
             self.loss = self.loss_grad.detach()
-            if self.training and not bool(torch.isfinite(self.loss)): raise _NonFinite()
         self('after_loss')
         if not self.training or not len(self.yb): return
         try: self('before_backward'); self.loss_grad.backward(); self('after_backward')
         except CancelBackwardException: pass
+        self.loss_value = float(self.loss)       # the batch's one wait for the GPU, and the check before the step
+        if not math.isfinite(self.loss_value): raise _NonFinite()
         try: self('before_step'); self.opt.step(); self('after_step')
         except CancelStepException: pass
         self.opt.zero_grad(set_to_none=True)
     def one_batch(self, i, b):
-        self.iter = i
+        self.iter, self.loss_value = i, None
         n = self.dls.n_inp; self.xb, self.yb = tuple(b[:n]), tuple(b[n:])
         self._with_events(self._do_one_batch, 'batch', CancelBatchException)
     def all_batches(self):
@@ -425,6 +431,7 @@ class Learner:
         lr = self.opt.param_groups[-1]['lr']
         restored = not all(bool(torch.isfinite(v).all()) for v in self.model.state_dict().values() if v.is_floating_point())
         if restored: self.model.load_state_dict(self._snapshot)
+        self.opt.zero_grad(set_to_none=True)     # the bad batch's gradients must not reach the next fit
         self.diverged = True; self.training = False; self.model.eval()
         warnings.warn(f"training stopped: the loss became {float(self.loss):.4g} at epoch {self.epoch + 1}, batch {self.iter + 1} "
                       f"(learning rate {lr:.3g}). This batch's update was not applied"
@@ -439,7 +446,7 @@ class Learner:
             self.training = False
             rec = self.recorder; rec.metrics = [_metric(m) for m in self.metrics]
             self._do_epoch_validate(ds_idx, dl)          # before_validate resets the recorder's sums and the metrics
-            return [rec._vloss / rec._vn if rec._vn else None] + [m.value for m in rec.metrics]
+            return [rec.valid_loss] + [m.value for m in rec.metrics]
 
     def get_preds(self, ds_idx=1, dl=None, with_input=False, with_decoded=False, with_loss=False, act=None):
         "Predictions (through the loss's activation), targets [, decoded][, per-item losses] for `dls[ds_idx]`, in order."

@@ -143,7 +143,7 @@ class SuggestedLRs(tuple):
     def _asdict(self): return dict(self._all)
     def __repr__(self): return 'SuggestedLRs(' + ', '.join(f'{k}={v:.3g}' for k, v in self._all.items()) + ')'
 
-# %% ../nbs/06_lr_finder.ipynb #891fa1c2
+# %% ../nbs/06_lr_finder.ipynb #ded38f2e
 class LRFinder(Callback):
     "Grow the LR exponentially each training batch, record the loss, stop on divergence; no validation."
     order, run_valid = 20, False
@@ -157,7 +157,8 @@ class LRFinder(Callback):
         for pg in self.learn.opt.param_groups: pg['lr'] = lr * pg.get('lr_mult', 1.)
         self._lr = lr
     def after_batch(self):
-        loss = float(self.learn.loss)
+        loss = self.learn.loss_value             # read once per batch by the Learner (05); None: the batch was cancelled
+        if loss is None: return
         self._n += 1; self._avg = self._avg * 0.98 + loss * 0.02
         smooth = self._avg / (1 - 0.98 ** self._n)
         self.lrs.append(self._lr); self.losses.append(smooth); self.i += 1
