@@ -142,7 +142,7 @@ print(json.dumps(out))
 settings = dict(ROOT=str(ROOT), THREADS=2 if args.device == 'cpu' else 8, MODES=args.modes, SEEDS=args.seeds, PATH=str(path),
                 WORKERS=args.workers, DEVICE=args.device)
 code = ''.join(f"{k} = {v!r}\n" for k, v in settings.items()) + CODE
-res = run_peer(code, timeout=3600)
+res = run_peer(code, timeout=3600, stream=True)      # each run's error as it finishes
 print(f"{machine()}; seeds {args.seeds}")
 for mode, errs in res.items():
     sd = statistics.stdev(errs) if len(errs) > 1 else 0.

@@ -18,15 +18,17 @@ def pets_path(n_per_breed=40, seed=42) -> Path:
     return get_pets('generated', n_per_breed=n_per_breed, seed=seed, verbose=False)
 
 
-def run_peer(code: str, timeout=1800, env_extra=None) -> dict:
-    "Run `code` in the fastai venv (with `env_extra` added to its environment); it must print one JSON line last. Returns that dict."
+def run_peer(code: str, timeout=1800, env_extra=None, stream=False) -> dict:
+    """Run `code` in the fastai venv (with `env_extra` added to its environment); it must print one JSON line last.
+    Returns that dict. `stream`: let its stderr (progress) through as it comes, instead of keeping it for errors."""
     if not PEER.exists():
         sys.exit(f"peer venv missing ({PEER}): run bash bench/setup_peer.sh first")
     env = {**os.environ, **(env_extra or {})}
     if os.environ.get('PEER_PYTHONPATH'):     # where the peer's packages aren't in its interpreter (bench/device.sh)
         env['PYTHONPATH'] = os.pathsep.join([os.environ['PEER_PYTHONPATH'], env.get('PYTHONPATH', '')])
-    out = subprocess.run([str(PEER), '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout, env=env)
-    if out.returncode != 0: sys.exit(f"peer run failed:\n{out.stderr[-3000:]}")
+    out = subprocess.run([str(PEER), '-c', textwrap.dedent(code)], stdout=subprocess.PIPE, stderr=None if stream else subprocess.PIPE,
+                         text=True, timeout=timeout, env=env)
+    if out.returncode != 0: sys.exit(f"peer run failed:\n{out.stderr[-3000:] if out.stderr else '(its error is above)'}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

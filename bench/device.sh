@@ -10,6 +10,7 @@
 # runs only those parts) ·
 # aug_swap[:N] (bench/aug_swap.py over N seeds, default 10: petbook's pipeline with fastai's batch augmentation;
 # MODES="…" picks the variants, default petbook fastai batchcrop) ·
+# stages (bench/dataloader_stages.py: where the DataLoader pass spends its time, 16, 12 and 8 workers) ·
 # regression:H:W:EPOCHS:LR:FREEZE:FRAMES:AUG:PS (bench/regression_ablation.py with those arguments) · cells[:NB.ipynb…]
 # (tools/run_cells.py: every cell of the series on the GPU, going on past failures, listing them all).
 # petbook runs from this checkout with nbdev 2 (fastcore<2) beside it; fastai gets fastcore 2 on its own path.
@@ -51,9 +52,10 @@ for step in "$@"; do
            python3 bench/run_all.py --device cuda ${parts:-dataloader overhead fine_tune fine_tune_fp16} 2>&1 | tee -a "$OUT/bench.log"
            s=${PIPESTATUS[0]} ;;
     cells|cells:*) nbs=${step#cells}; python3 tools/run_cells.py ${nbs//:/ nbs/} 2>&1 | grep -v Warn; s=${PIPESTATUS[0]} ;;
+    stages) python3 bench/dataloader_stages.py --device cuda --workers 16 12 8 --json "$OUT/stages.json" 2>&1 | grep -v Warn; s=${PIPESTATUS[0]} ;;
     aug_swap|aug_swap:*) n=${step#aug_swap}; n=${n#:}
            python3 bench/aug_swap.py --device cuda --workers 8 --modes ${MODES:-petbook fastai batchcrop} --seeds $(seq 0 $(( ${n:-10} - 1 ))) --json "$OUT/aug_swap.json" 2>&1 |
-             grep -v Warn | tee -a "$OUT/aug_swap.log"; s=${PIPESTATUS[0]} ;;
+             grep --line-buffered -v Warn | tee -a "$OUT/aug_swap.log"; s=${PIPESTATUS[0]} ;;
     regression:*) IFS=: read -r _ a <<<"$step"; python3 bench/regression_ablation.py ${a//:/ } 2>&1 | grep -v Warn; s=${PIPESTATUS[0]} ;;
     *) echo "unknown step $step"; s=2 ;;
   esac
