@@ -71,7 +71,7 @@ class AccumMetric(Metric):
 
 def _metric(m): return m if isinstance(m, Metric) else AvgMetric(m)
 
-# %% ../nbs/05_learner.ipynb #c8029b87
+# %% ../nbs/05_learner.ipynb #f936d8db
 def trainable_params(m: nn.Module) -> list:
     "All the parameters of `m` as one group."
     return [list(m.parameters())]
@@ -83,9 +83,16 @@ def _no_wd_params(model: nn.Module) -> set:
     res |= {id(p) for n, p in model.named_parameters() if n.endswith('bias')}
     return res
 
+def _fusable(params) -> bool:
+    "Whether PyTorch's fused Adam kernel can take these parameters: floating point, on the CPU or a CUDA GPU."
+    ps = [p for g in params for p in (g['params'] if isinstance(g, dict) else [g])]
+    return bool(ps) and all(p.is_floating_point() and p.device.type in ('cpu', 'cuda') for p in ps)
+
 def Adam(params, lr=1e-3, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01, decouple_wd=True, **kwargs):
-    "fastai's Adam: AdamW with betas (mom, sqr_mom), eps 1e-5 and decoupled weight decay `wd`."
+    "fastai's Adam: AdamW with betas (mom, sqr_mom), eps 1e-5 and decoupled weight decay `wd` (fused kernel where it can)."
+    params = list(params)
     cls = torch.optim.AdamW if decouple_wd else torch.optim.Adam
+    if 'fused' not in kwargs and 'foreach' not in kwargs and _fusable(params): kwargs['fused'] = True
     return cls(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd, **kwargs)
 
 def SGD(params, lr=1e-3, mom=0.9, wd=0., **kwargs):
