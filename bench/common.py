@@ -6,10 +6,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PEER = Path(os.environ.get('PEER_PYTHON', ROOT/'.bench-venv'/'bin'/'python'))
 
 
+def cpu_model() -> str:
+    "The CPU's name and its widest vector unit: the machines a session gets differ, and so do their timings."
+    try: info = Path('/proc/cpuinfo').read_text()
+    except OSError: return platform.processor() or platform.machine()
+    name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name')), platform.machine())
+    flags = set(next((l.split(':', 1)[1].split() for l in info.splitlines() if l.startswith('flags')), []))
+    isa = 'AVX-512' + (' + bf16' if 'avx512_bf16' in flags else '') if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else 'no AVX2'
+    return f"{name} ({isa})"
+
+
 def machine() -> str:
     import torch
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ''
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, Python {platform.python_version()}"
+    return f"{cpu_model()}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, Python {platform.python_version()}"
 
 
 def pets_path(n_per_breed=40, seed=42) -> Path:

@@ -11,6 +11,8 @@
 # aug_swap[:N] (bench/aug_swap.py over N seeds, default 10: petbook's pipeline with fastai's batch augmentation;
 # MODES="…" picks the variants, default petbook fastai batchcrop) ·
 # stages (bench/dataloader_stages.py: where the DataLoader pass spends its time, 16, 12 and 8 workers) ·
+# fp16_layout[:N] (fine_tune fp16 over N seeds, default 10, with both libraries' models contiguous, then both
+# channels-last: is petbook's fp16 error gap its channels-last layout?) ·
 # regression:H:W:EPOCHS:LR:FREEZE:FRAMES:AUG:PS (bench/regression_ablation.py with those arguments) · cells[:NB.ipynb…]
 # (tools/run_cells.py: every cell of the series on the GPU, going on past failures, listing them all).
 # petbook runs from this checkout with nbdev 2 (fastcore<2) beside it; fastai gets fastcore 2 on its own path.
@@ -56,6 +58,12 @@ for step in "$@"; do
     aug_swap|aug_swap:*) n=${step#aug_swap}; n=${n#:}
            python3 bench/aug_swap.py --device cuda --workers 8 --modes ${MODES:-petbook fastai batchcrop} --seeds $(seq 0 $(( ${n:-10} - 1 ))) --json "$OUT/aug_swap.json" 2>&1 |
              grep --line-buffered -v Warn | tee -a "$OUT/aug_swap.log"; s=${PIPESTATUS[0]} ;;
+    fp16_layout|fp16_layout:*) n=${step#fp16_layout}; n=${n#:}
+           for m in contiguous channels_last; do
+             python3 bench/fine_tune.py --device cuda --workers 8 --fp16 --memory-format $m --seeds $(seq 0 $(( ${n:-10} - 1 ))) \
+               --json "$OUT/fp16_$m.json" 2>&1 | grep --line-buffered -v Warn | tee -a "$OUT/fp16_layout.log"; s=${PIPESTATUS[0]}
+             [ "$s" = 0 ] || break
+           done ;;
     regression:*) IFS=: read -r _ a <<<"$step"; python3 bench/regression_ablation.py ${a//:/ } 2>&1 | grep -v Warn; s=${PIPESTATUS[0]} ;;
     *) echo "unknown step $step"; s=2 ;;
   esac

@@ -26,6 +26,9 @@ ap.add_argument('--bs', type=int, default=32); ap.add_argument('--workers', type
 ap.add_argument('--aug', type=json.loads, default={}, help="extra aug_transforms arguments, as JSON")
 ap.add_argument('--peer-malloc', action='store_true',
                 help="give fastai's process the malloc settings petbook makes for itself (keep_freed_memory, nbs/03)")
+ap.add_argument('--memory-format', default='own', choices=['own', 'contiguous', 'channels_last'],
+                help="the model's memory layout: each library's own (petbook: channels-last, fastai: contiguous), or both alike "
+                     "(a diagnostic for the fp16 error gap on the GPU)")
 ap.add_argument('--json', type=str, default=None)
 args = ap.parse_args()
 path = pets_path(n_per_breed=args.n_per_breed)/'images'
@@ -42,6 +45,7 @@ dls = pets.dataloaders(PATH, bs=BS, num_workers=WORKERS, device=DEVICE)
 def sync(): torch.cuda.synchronize() if DEVICE == 'cuda' else None
 def make():
     learn = vision_learner(dls, efficientnet_lite0, metrics=error_rate)
+    if LAYOUT != 'own': learn.model.to(memory_format={'contiguous': torch.contiguous_format, 'channels_last': torch.channels_last}[LAYOUT])
     return learn.to_fp16() if FP16 else learn
 out = {'fine_tune': []}
 if DEVICE == 'cuda':                             # untimed: CUDA context, cuDNN and the workers start here, not in seed 0
@@ -67,7 +71,7 @@ def code(prelude, quiet):
     "The recipe for one library: its imports, how to silence a learner, the settings as variables, then RECIPE."
     import torch
     settings = dict(PATH=str(path), SEEDS=args.seeds, THREADS=torch.get_num_threads(), ITEM=args.item_size, SIZE=args.size,
-                    BS=args.bs, WORKERS=args.workers, DEVICE=args.device, FP16=args.fp16, AUG=args.aug)
+                    BS=args.bs, WORKERS=args.workers, DEVICE=args.device, FP16=args.fp16, AUG=args.aug, LAYOUT=args.memory_format)
     return (prelude + f"\ndef QUIET(learn): {quiet}\n"
             + ''.join(f"{k} = {v!r}\n" for k, v in settings.items()) + RECIPE)
 
@@ -96,10 +100,10 @@ def summary(r):
 
 p, f = summary(pb), summary(fa)
 res = {'machine': machine(), 'seeds': args.seeds, 'split': 'crc32(name) % 5 == 0', 'warmup': args.device == 'cuda', 'aug': args.aug, 'device': args.device, 'fp16': args.fp16, 'size': args.size,
-       'item_size': args.item_size, 'peer_malloc': args.peer_malloc, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
+       'item_size': args.item_size, 'memory_format': args.memory_format, 'peer_malloc': args.peer_malloc, 'bs': args.bs, 'workers': args.workers, 'n_per_breed': args.n_per_breed, 'petbook': p, 'fastai': f,
        'wall_ratio': p['wall_mean'] / f['wall_mean'], 'lr_find_ratio': p['lr_find_s'] / f['lr_find_s'],
        'err_diff': p['err_mean'] - f['err_mean'], 'err_spread': max(p['err_sd'], f['err_sd'], 1e-9)}
-print(f"fine_tune(2){' fp16' if args.fp16 else ''}{' (fastai with petbook malloc settings)' if args.peer_malloc else ''} on {args.device}, Lite0 pretrained, {args.size} px, bs {args.bs}, "
+print(f"fine_tune(2){' fp16' if args.fp16 else ''}{'' if args.memory_format == 'own' else ', both models ' + args.memory_format}{' (fastai with petbook malloc settings)' if args.peer_malloc else ''} on {args.device}, Lite0 pretrained, {args.size} px, bs {args.bs}, "
       f"generated pets 37×{args.n_per_breed}, seeds {args.seeds}:")
 for name, r in (('petbook', p), ('fastai', f)):
     print(f"  {name:8s}: {r['wall_mean']:6.1f} ± {r['wall_sd']:4.1f} s   error {r['err_mean']:.3f} ± {r['err_sd']:.3f}"

@@ -143,7 +143,7 @@ def report():
                   '| what | petbook | peer (fastai unless said) | ratio | target | |', '|---|---|---|---|---|---|']
         lines += [f'| {a} | {b} | {c} | {d} | {e} | {mark[g]} |' for a, b, c, d, e, g in grows]
         lines += ['']
-    (ROOT/'BENCHMARKS.md').write_text('\n'.join(lines) + NOTES)
+    (ROOT/'BENCHMARKS.md').write_text('\n'.join(lines) + '\n' + NOTES)
     print((ROOT/'BENCHMARKS.md').read_text())
 
 
