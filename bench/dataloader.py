@@ -46,6 +46,7 @@ fa = run_peer('import time, json, torch\nfrom fastai.vision.all import *\n' + co
 from concurrent.futures import ProcessPoolExecutor
 files = get_image_files(path)[:600]
 def _decode(fs):
+    torch.set_num_threads(1)       # one thread per process, as in a DataLoader worker
     r = Resize(460)
     for f in fs: r(open_image(f), 0)
     return len(fs)

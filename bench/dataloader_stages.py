@@ -29,6 +29,7 @@ path = pets_path()/'images'
 
 
 def _decode(fs):
+    torch.set_num_threads(1)       # one thread per process, as in a DataLoader worker
     r = Resize(460)
     for f in fs: r(open_image(f), 0)
     return len(fs)

@@ -16,10 +16,10 @@ from PIL import Image, ImageOps
 from .data import in_test
 
 # %% auto #0
-__all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'Resize', 'RandomResizedCrop',
-           'flip_mat', 'rotate_mat', 'zoom_mat', 'crop_mat', 'homography', 'warp_mat', 'sample_grid', 'apply_mat',
-           'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'RandomBlur', 'aug_transforms', 'Normalize',
-           'psnr', 'sharpness', 'to_batch', 'show_tensor']
+__all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'resize_image', 'Resize',
+           'RandomResizedCrop', 'flip_mat', 'rotate_mat', 'zoom_mat', 'crop_mat', 'homography', 'warp_mat',
+           'sample_grid', 'apply_mat', 'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'RandomBlur',
+           'aug_transforms', 'Normalize', 'psnr', 'sharpness', 'to_batch', 'show_tensor']
 
 # %% ../nbs/02_presizing.ipynb #b3c1355c
 class ImageError(OSError):
@@ -115,6 +115,25 @@ def _crop_box(w, h, th, tw, fx, fy):
     x0, y0 = max(0., (w - cw) * fx), max(0., (h - ch) * fy)       # clamp: round-off must not step outside the image
     return (x0, y0, min(float(w), x0 + cw), min(float(h), y0 + ch))
 
+def _int_box(box, size):
+    "`box` (x0, y0, x1, y1) rounded to whole pixels inside an image of `size` (w, h), at least one pixel each way."
+    w, h = size
+    x0, y0 = min(max(0, round(box[0])), w - 1), min(max(0, round(box[1])), h - 1)
+    return (x0, y0, min(max(x0 + 1, round(box[2])), w), min(max(y0 + 1, round(box[3])), h))
+
+_TORCH_RESAMPLE = {Image.Resampling.BILINEAR: 'bilinear', Image.Resampling.BICUBIC: 'bicubic'}
+
+def resize_image(img: Image.Image, size, resample=Image.Resampling.BILINEAR, box=None) -> Image.Image:
+    "PIL's `img.resize(size, resample, box)` with `box` in whole pixels; RGB bilinear/bicubic run on PyTorch's antialiased uint8 kernel."
+    box = (0, 0, *img.size) if box is None else _int_box(box, img.size)
+    mode = _TORCH_RESAMPLE.get(resample)
+    if mode is None or img.mode != 'RGB': return img.resize(tuple(size), resample, box=box)
+    x0, y0, x1, y1 = box
+    t = torch.from_numpy(np.array(img))[y0:y1, x0:x1].permute(2, 0, 1)[None]          # (1, 3, h, w), channels last
+    t = F.interpolate(t.contiguous(memory_format=torch.channels_last), size=(size[1], size[0]), mode=mode,
+                      antialias=True, align_corners=False)
+    return Image.fromarray(t[0].permute(1, 2, 0).contiguous().numpy())
+
 class Resize(ItemTransform):
     "Resize to `size` (h, w) by 'crop' (random position on train, centre on valid), 'squish' or 'pad'."
     def __init__(self, size, method: str = 'crop', pad_mode: str = 'reflection', resample=Image.Resampling.BILINEAR):
@@ -132,10 +151,10 @@ class Resize(ItemTransform):
         return (math.ceil(w * s), math.ceil(h * s))
     def apply_image(self, img, params):
         (th, tw), (w, h) = self.size, img.size
-        if self.method == 'squish': return img.resize((tw, th), self.resample)
-        if self.method == 'crop': return img.resize((tw, th), self.resample, box=_crop_box(w, h, th, tw, *params))
+        if self.method == 'squish': return resize_image(img, (tw, th), self.resample)
+        if self.method == 'crop': return resize_image(img, (tw, th), self.resample, box=_crop_box(w, h, th, tw, *params))
         s = min(tw / w, th / h); nw, nh = max(1, round(w * s)), max(1, round(h * s))
-        a = np.asarray(img.resize((nw, nh), self.resample))
+        a = np.asarray(resize_image(img, (nw, nh), self.resample))
         px, py = tw - nw, th - nh
         mode = {'reflection': 'reflect' if min(nw, nh) > 1 else 'edge', 'zeros': 'constant', 'border': 'edge'}[self.pad_mode]
         return Image.fromarray(np.pad(a, ((py // 2, py - py // 2), (px // 2, px - px // 2), (0, 0)), mode=mode))
@@ -143,7 +162,7 @@ class Resize(ItemTransform):
         (th, tw), (w, h) = self.size, size
         if self.method == 'squish': return xy * torch.tensor([tw / w, th / h])
         if self.method == 'crop':
-            x0, y0, x1, y1 = _crop_box(w, h, th, tw, *params)
+            x0, y0, x1, y1 = _int_box(_crop_box(w, h, th, tw, *params), size)      # the box the image used
             return (xy - torch.tensor([x0, y0])) * torch.tensor([tw / (x1 - x0), th / (y1 - y0)])
         s = min(tw / w, th / h); nw, nh = max(1, round(w * s)), max(1, round(h * s))
         return xy * torch.tensor([nw / w, nh / h]) + torch.tensor([(tw - nw) // 2, (th - nh) // 2])
@@ -175,8 +194,10 @@ class RandomResizedCrop(ItemTransform):
         (th, tw), (w, h) = self.size, img.size
         s = max(tw / (box[2] - box[0]), th / (box[3] - box[1]))
         return (math.ceil(w * s), math.ceil(h * s))
-    def apply_image(self, img, box): return img.resize(self.size[::-1], self.resample, box=box)
-    def apply_points(self, xy, size, box): return (xy - torch.tensor(box[:2])) * torch.tensor([self.size[1] / (box[2] - box[0]), self.size[0] / (box[3] - box[1])])
+    def apply_image(self, img, box): return resize_image(img, self.size[::-1], self.resample, box=box)
+    def apply_points(self, xy, size, box):
+        x0, y0, x1, y1 = _int_box(box, size)                                          # the box the image used
+        return (xy - torch.tensor([x0, y0])) * torch.tensor([self.size[1] / (x1 - x0), self.size[0] / (y1 - y0)])
     def __call__(self, sample, split_idx: int = 0):
         # boxes are chosen on the raw size; a JPEG draft shrinks the image, so scale the box with it
         single = not isinstance(sample, (tuple, list)); s = (sample,) if single else tuple(sample)
