@@ -22,6 +22,16 @@ def machine() -> str:
     return f"{cpu_model()}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, Python {platform.python_version()}"
 
 
+def decode_resize(files) -> int:
+    "JPEG decode + Resize(460) of `files` and nothing else, one torch thread as in a DataLoader worker: the pipeline's ceiling."
+    import torch
+    from petbook.all import Resize, open_image
+    torch.set_num_threads(1)
+    r = Resize(460)
+    for f in files: r(open_image(f), 0)
+    return len(files)
+
+
 def pets_path(n_per_breed=40, seed=42) -> Path:
     "The generated pets the benchmarks share (photo-like sizes 150–600 px), drawn once into the petbook cache."
     from petbook.data import get_pets

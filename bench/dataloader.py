@@ -9,7 +9,7 @@ as a fraction of the decode-only limit (JPEG decode + Resize(460) on every core,
 import argparse, json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import SAME_MALLOC, machine, pets_path, run_peer
+from common import SAME_MALLOC, decode_resize, machine, pets_path, run_peer
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--reps', type=int, default=2); ap.add_argument('--workers', type=int, default=os.cpu_count())
@@ -45,15 +45,10 @@ fa = run_peer('import time, json, torch\nfrom fastai.vision.all import *\n' + co
 # the decode-only limit: JPEG decode + Resize(460) alone, on all cores
 from concurrent.futures import ProcessPoolExecutor
 files = get_image_files(path)[:600]
-def _decode(fs):
-    torch.set_num_threads(1)       # one thread per process, as in a DataLoader worker
-    r = Resize(460)
-    for f in fs: r(open_image(f), 0)
-    return len(fs)
 chunks = [files[i::args.workers] for i in range(args.workers)]
 with ProcessPoolExecutor(args.workers) as ex:
-    list(ex.map(_decode, [c[:5] for c in chunks]))
-    t = time.perf_counter(); n = sum(ex.map(_decode, chunks)); limit = n / (time.perf_counter() - t)
+    list(ex.map(decode_resize, [c[:5] for c in chunks]))
+    t = time.perf_counter(); n = sum(ex.map(decode_resize, chunks)); limit = n / (time.perf_counter() - t)
 
 p, f = max(pb['rates']), max(fa['rates'])
 res = {'machine': machine(), 'device': args.device, 'workers': args.workers, 'peer_malloc': args.peer_malloc, 'petbook_img_s': p, 'fastai_img_s': f, 'ratio': p / f, 'decode_limit_img_s': limit,

@@ -15,7 +15,7 @@ import argparse, json, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, pets_path
+from common import decode_resize, machine, pets_path
 import torch
 from petbook.all import *
 
@@ -28,11 +28,6 @@ sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
 path = pets_path()/'images'
 
 
-def _decode(fs):
-    torch.set_num_threads(1)       # one thread per process, as in a DataLoader worker
-    r = Resize(460)
-    for f in fs: r(open_image(f), 0)
-    return len(fs)
 
 
 def best_rate(passes):
@@ -49,8 +44,8 @@ print(f"machine: {res['machine']}")
 for w in args.workers:
     files = get_image_files(path)
     with ProcessPoolExecutor(w) as ex:
-        list(ex.map(_decode, [files[i:i + 2] for i in range(0, 2 * w, 2)]))
-        rate = best_rate(lambda: sum(ex.map(_decode, [files[i::w] for i in range(w)])))
+        list(ex.map(decode_resize, [files[i:i + 2] for i in range(0, 2 * w, 2)]))
+        rate = best_rate(lambda: sum(ex.map(decode_resize, [files[i::w] for i in range(w)])))
     rows = {'decode': rate}
     dls = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
                     get_y=using_attr(RegexLabeller(r'(.+)_\d+.jpg$'), 'name'), item_tfms=Resize(460),

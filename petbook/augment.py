@@ -149,10 +149,14 @@ class Resize(ItemTransform):
         if self.method == 'squish': return (tw, th)
         s = max(tw / w, th / h) if self.method == 'crop' else min(tw / w, th / h)
         return (math.ceil(w * s), math.ceil(h * s))
+    def _box(self, size, params):
+        "The crop box in whole pixels, for the image and its points alike."
+        (th, tw), (w, h) = self.size, size
+        return _int_box(_crop_box(w, h, th, tw, *params), size)
     def apply_image(self, img, params):
         (th, tw), (w, h) = self.size, img.size
         if self.method == 'squish': return resize_image(img, (tw, th), self.resample)
-        if self.method == 'crop': return resize_image(img, (tw, th), self.resample, box=_crop_box(w, h, th, tw, *params))
+        if self.method == 'crop': return resize_image(img, (tw, th), self.resample, box=self._box(img.size, params))
         s = min(tw / w, th / h); nw, nh = max(1, round(w * s)), max(1, round(h * s))
         a = np.asarray(resize_image(img, (nw, nh), self.resample))
         px, py = tw - nw, th - nh
@@ -162,7 +166,7 @@ class Resize(ItemTransform):
         (th, tw), (w, h) = self.size, size
         if self.method == 'squish': return xy * torch.tensor([tw / w, th / h])
         if self.method == 'crop':
-            x0, y0, x1, y1 = _int_box(_crop_box(w, h, th, tw, *params), size)      # the box the image used
+            x0, y0, x1, y1 = self._box(size, params)
             return (xy - torch.tensor([x0, y0])) * torch.tensor([tw / (x1 - x0), th / (y1 - y0)])
         s = min(tw / w, th / h); nw, nh = max(1, round(w * s)), max(1, round(h * s))
         return xy * torch.tensor([nw / w, nh / h]) + torch.tensor([(tw - nw) // 2, (th - nh) // 2])
@@ -195,9 +199,7 @@ class RandomResizedCrop(ItemTransform):
         s = max(tw / (box[2] - box[0]), th / (box[3] - box[1]))
         return (math.ceil(w * s), math.ceil(h * s))
     def apply_image(self, img, box): return resize_image(img, self.size[::-1], self.resample, box=box)
-    def apply_points(self, xy, size, box):
-        x0, y0, x1, y1 = _int_box(box, size)                                          # the box the image used
-        return (xy - torch.tensor([x0, y0])) * torch.tensor([self.size[1] / (x1 - x0), self.size[0] / (y1 - y0)])
+    def apply_points(self, xy, size, box): return (xy - torch.tensor(box[:2])) * torch.tensor([self.size[1] / (box[2] - box[0]), self.size[0] / (box[3] - box[1])])
     def __call__(self, sample, split_idx: int = 0):
         # boxes are chosen on the raw size; a JPEG draft shrinks the image, so scale the box with it
         single = not isinstance(sample, (tuple, list)); s = (sample,) if single else tuple(sample)
@@ -207,6 +209,7 @@ class RandomResizedCrop(ItemTransform):
         else:   # a draft shrinks each side by its own (rounded) factor: scale per axis and stay inside the image
             kx, ky = rgb.size[0] / raw[0], rgb.size[1] / raw[1]
             box = (box[0] * kx, box[1] * ky, min(box[2] * kx, rgb.size[0]), min(box[3] * ky, rgb.size[1]))
+        box = _int_box(box, rgb.size)                       # whole pixels: the image and the points use this one box
         out = [self.apply_image(rgb if o is img else load_rgb(o), box) if isinstance(o, Image.Image)
                else Points(self.apply_points(o.xy * torch.tensor([kx, ky]), rgb.size, box)) if isinstance(o, Points) else o for o in s]
         return out[0] if single else tuple(out)
