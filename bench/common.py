@@ -3,6 +3,7 @@ import json, os, platform, subprocess, sys, textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_PETS = ROOT.parent/'shared'/'realpets'/'images'   # Oxford-IIIT Pet photos beside the checkout (CI copies shared/ there)
 PEER = Path(os.environ.get('PEER_PYTHON', ROOT/'.bench-venv'/'bin'/'python'))
 
 

