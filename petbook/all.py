@@ -6,6 +6,8 @@
 __all__ = []
 
 # %% ../nbs/index.ipynb #18289751
+from .external import *
+from .synth import *
 from .data import *
 from .augment import *
 from .datablock import *
@@ -17,8 +19,9 @@ from .interpret import *
 from .multilabel import *
 from .regression import *
 from .cli import export, load_learner, Predictor
+import petbook.external, petbook.synth
 import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret
 import petbook.multilabel, petbook.regression
-_modules = (petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision,
-            petbook.interpret, petbook.multilabel, petbook.regression)
-__all__ = [n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']
+_modules = (petbook.external, petbook.synth, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
+            petbook.schedule, petbook.vision, petbook.interpret, petbook.multilabel, petbook.regression)
+__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']))

@@ -4,13 +4,13 @@
 
 # %% ../nbs/11_pets_end_to_end.ipynb #3c482927
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 
 import torch
 
-from .data import (get_pets, untar_data, URLs, get_image_files, using_attr, RegexLabeller, RandomSplitter, DownloadError,
-                          LabelError, verify_images)
+from .external import untar_data, URLs, DownloadError, petbook_home
+from .data import get_pets, get_image_files, using_attr, RegexLabeller, RandomSplitter, LabelError, verify_images
 from .augment import Resize, aug_transforms, Normalize, imagenet_stats, AffineWarp, ItemTransform, ImageError, open_image
 from .datablock import DataBlock, ImageBlock, CategoryBlock, DataLoader, collate, to_tensors, default_device
 from .learner import Learner, error_rate
@@ -93,7 +93,7 @@ class CLIError(Exception):
 
 def _cmd_download(a):
     url = {'pets': URLs.PETS, 'pascal': URLs.PASCAL_2007, 'biwi': URLs.BIWI_HEAD_POSE}[a.dataset]
-    print(f"downloading {a.dataset} from {url} into {Path(os.environ.get('PETBOOK_HOME', '~/.petbook'))}/data …")
+    print(f"downloading {a.dataset} from {url} into {petbook_home()/'data'} …")
     p = untar_data(url)
     print(f"done: {p}")
     return 0

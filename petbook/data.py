@@ -4,26 +4,29 @@
 
 # %% ../nbs/01_data.ipynb #4f5afc7a
 from __future__ import annotations
-import hashlib, math, mimetypes, os, random, re, shutil, tarfile, tempfile, time, urllib.request, zipfile
-from functools import partial
+import math, mimetypes, os, re
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
+
+from .external import in_test, URLs, real_or_generated
+from .synth import BREEDS, GENERATOR_VERSION, draw_pet, make_pets
+from .external import download_url, DownloadError   # still imported from here by notebook 07 (petbook.vision)
+_all_ = ['BREEDS', 'draw_pet']                              # still star-imported from here by notebook 03
 
 # %% auto #0
-__all__ = ['image_extensions', 'CHECKS', 'BREEDS', 'LOOKALIKES', 'GENERATOR_VERSION', 'in_test', 'get_files', 'get_image_files',
-           'LabelError', 'RegexLabeller', 'using_attr', 'parent_label', 'ColReader', 'RandomSplitter', 'ColSplitter',
-           'FuncSplitter', 'GrandparentSplitter', 'IndexSplitter', 'petbook_home', 'URLs', 'DownloadError',
-           'download_url', 'extract_archive', 'untar_data', 'is_cached', 'is_cat', 'draw_pet', 'make_pets',
-           'verify_image', 'verify_images', 'real_or_generated', 'get_pets']
+__all__ = ['image_extensions', 'get_pets', 'get_files', 'get_image_files', 'LabelError', 'RegexLabeller', 'using_attr',
+           'parent_label', 'is_cat', 'ColReader', 'RandomSplitter', 'ColSplitter', 'FuncSplitter',
+           'GrandparentSplitter', 'IndexSplitter', 'verify_image', 'verify_images', 'BREEDS', 'draw_pet']
 
-# %% ../nbs/01_data.ipynb #680d8a3d
-def in_test() -> bool:
-    "True when the notebooks run under `nbdev_test` (or a test sets `IN_TEST`): use tiny sizes."
-    return bool(os.environ.get('IN_TEST'))
+# %% ../nbs/01_data.ipynb #08d32523
+def get_pets(source: str = 'auto', n_per_breed: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
+    "The pets folder (with `images/`): `source` is 'real', 'generated' or 'auto' (real if already downloaded, generated under test)."
+    n = n_per_breed or (6 if in_test() else 40)
+    return real_or_generated(URLs.PETS, source, f'generated-pets-v{GENERATOR_VERSION}-{n}-{seed}',
+                             lambda d: make_pets(d, n_per_breed=n, seed=seed), f'pets ({n} per breed, seed {seed})', base, verbose)
 
 # %% ../nbs/01_data.ipynb #4084227b
 image_extensions = {ext for ext, mime in mimetypes.types_map.items() if mime.startswith('image/')} | {'.webp', '.jpeg', '.jpg'}
@@ -74,6 +77,11 @@ class using_attr:
 def parent_label(o) -> str:
     "Label an item with the name of the folder it is in."
     return Path(o).parent.name
+
+# %% ../nbs/01_data.ipynb #8c61342c
+def is_cat(name: str) -> bool:
+    "Cats are Capitalised in the pets dataset, dogs are lowercase."
+    return name[0].isupper()
 
 # %% ../nbs/01_data.ipynb #4936b221
 class ColReader:
@@ -143,383 +151,6 @@ def _rows(items):
     "Iterate over items, or over the rows of a DataFrame."
     return (r for _, r in items.iterrows()) if hasattr(items, 'iterrows') else iter(items)
 
-# %% ../nbs/01_data.ipynb #bc7a354f
-def petbook_home() -> Path:
-    "The cache folder for datasets and weights: `$PETBOOK_HOME`, else `~/.petbook`."
-    return Path(os.environ.get('PETBOOK_HOME', Path.home()/'.petbook')).expanduser()
-
-class URLs:
-    "Where the book's datasets live (the same archives fastai's `untar_data` uses)."
-    S3 = 'https://s3.amazonaws.com/'
-    PETS = f'{S3}fast-ai-imageclas/oxford-iiit-pet.tgz'
-    PASCAL_2007 = f'{S3}fast-ai-imagelocal/pascal_2007.tgz'
-    BIWI_HEAD_POSE = f'{S3}fast-ai-imagelocal/biwi_head_pose.tgz'
-
-#: published (size in bytes, md5) of each archive, as fastai records them
-CHECKS = {
-    URLs.PETS: (811706944, 'e4db5c768afd933bb91f5f594d7417a4'),
-    URLs.PASCAL_2007: (1637796771, '433b4706eb7c42bd74e7f784e3fdf244'),
-    URLs.BIWI_HEAD_POSE: (452316199, '00f4ccf66e8cba184bc292fdc08fb237'),
-}
-
-class DownloadError(RuntimeError):
-    "A download or extraction failed; nothing incomplete was left in the cache."
-
-# %% ../nbs/01_data.ipynb #186e9cb3
-def _md5(path, chunk=1 << 20):
-    h = hashlib.md5()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
-
-def download_url(url: str, dest, size: int | None = None, md5: str | None = None, timeout: float = 30, progress: bool = True) -> Path:
-    "Download `url` to `dest` through a `.part` file; check `size`/`md5`; rename into place only if all is well."
-    from tqdm.auto import tqdm
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists() and (md5 is None or _md5(dest) == md5) and (size is None or dest.stat().st_size == size): return dest
-    part = dest.with_name(dest.name + '.part')
-    try:
-        req = urllib.request.Request(url, headers={'User-Agent': 'petbook'})
-        with urllib.request.urlopen(req, timeout=timeout) as r, open(part, 'wb') as f:
-            total = r.length if r.length is not None else size
-            with tqdm(total=total, unit='B', unit_scale=True, desc=dest.name, disable=not progress, leave=False) as bar:
-                while chunk := r.read(1 << 16):
-                    f.write(chunk); bar.update(len(chunk))
-        got = part.stat().st_size
-        if total is not None and got != total:
-            raise DownloadError(f"download of {url} stopped early: got {got:,} of {total:,} bytes. Run the same command again to retry.")
-        if size is not None and got != size:
-            raise DownloadError(f"download of {url} has {got:,} bytes, expected {size:,}: the file on the server is not the one petbook knows.")
-        if md5 is not None and (h := _md5(part)) != md5:
-            raise DownloadError(f"download of {url} is corrupt: md5 {h} != expected {md5}. Run the same command again to retry.")
-        part.replace(dest)
-        return dest
-    except DownloadError:
-        part.unlink(missing_ok=True); raise
-    except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts, http.client errors, disk full…
-        part.unlink(missing_ok=True)
-        raise DownloadError(f"could not download {url} to {dest}: {e}. Nothing was kept; check your connection (or disk space) and retry.") from e
-
-# %% ../nbs/01_data.ipynb #c39bd5b0
-def _check_member(name: str, archive) -> None:
-    p = Path(name)
-    if p.is_absolute() or name.startswith(('/', '\\')) or re.match(r'^[A-Za-z]:', name):
-        raise DownloadError(f"refusing to extract {archive}: member {name!r} has an absolute path")
-    if '..' in p.parts: raise DownloadError(f"refusing to extract {archive}: member {name!r} points outside the folder ('..')")
-
-def extract_archive(archive, dest) -> Path:
-    "Extract a .tgz/.tar/.zip `archive` into the new folder `dest`, refusing absolute, `..` and outward-link members."
-    archive, dest = Path(archive), Path(dest)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as z:
-            for n in z.namelist(): _check_member(n, archive)
-            z.extractall(dest)
-        return dest
-    try: tf = tarfile.open(archive)
-    except tarfile.TarError as e: raise DownloadError(f"{archive} is not a readable archive ({e}); delete it and download again") from e
-    with tf:
-        try: members = tf.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as e: raise DownloadError(f"{archive} is truncated or corrupt ({e}); delete it and download again") from e
-        for m in members:
-            _check_member(m.name, archive)
-            if m.issym() or m.islnk():
-                target = Path(m.name).parent / m.linkname if m.issym() else Path(m.linkname)
-                if Path(m.linkname).is_absolute() or '..' in Path(os.path.normpath(target)).parts:
-                    raise DownloadError(f"refusing to extract {archive}: link {m.name!r} points outside the folder")
-            if m.isdev(): raise DownloadError(f"refusing to extract {archive}: {m.name!r} is a device file")
-        try: tf.extractall(dest, filter='data') if hasattr(tarfile, 'data_filter') else tf.extractall(dest)
-        except (tarfile.TarError, EOFError, OSError) as e: raise DownloadError(f"could not extract {archive} ({e}); nothing was kept") from e
-    return dest
-
-# %% ../nbs/01_data.ipynb #9ddb4502
-_DONE = '.petbook-complete'
-
-def untar_data(url: str, base=None, force_download: bool = False, size: int | None = None, md5: str | None = None) -> Path:
-    "Download and extract `url` into `base` (default `petbook_home()/'data'`); return the dataset folder."
-    base = Path(base) if base is not None else petbook_home()/'data'
-    name = url.rstrip('/').split('/')[-1]
-    stem = re.sub(r'(\.tar\.gz|\.tgz|\.tar|\.zip)$', '', name)
-    dest = base/stem
-    if (dest/_DONE).exists() and not force_download: return dest
-    size, md5 = (size, md5) if (size or md5) else CHECKS.get(url, (None, None))
-    archive = download_url(url, base/'archive'/name, size=size, md5=md5)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{stem}-', dir=base))
-    try:
-        extract_archive(archive, tmp)
-        top = [p for p in tmp.iterdir()]
-        src = top[0] if len(top) == 1 and top[0].is_dir() else tmp   # most archives hold one top-level folder
-        if dest.exists(): shutil.rmtree(dest)
-        src.replace(dest)
-        (dest/_DONE).write_text(f"{url}\n{md5 or ''}\n")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    archive.unlink(missing_ok=True)  # the checked archive is not needed once the folder is complete
-    return dest
-
-def is_cached(url: str, base=None) -> bool:
-    "Whether the dataset at `url` has been completely downloaded and extracted."
-    base = Path(base) if base is not None else petbook_home()/'data'
-    stem = re.sub(r'(\.tar\.gz|\.tgz|\.tar|\.zip)$', '', url.rstrip('/').split('/')[-1])
-    return (base/stem/_DONE).exists()
-
-# %% ../nbs/01_data.ipynb #3c85f21c
-# name: (species, ears, coat, coat2, pattern, face, fur, eyes, build)
-#   ears: pointy | tall | tufted | folded | rose | floppy | long | huge
-#   pattern: solid | spots | rosettes | stripes | ticked | points | tuxedo | patches | saddle | mask | masktux | tan | cheeks | speckled
-#   face: round | wedge | flat | snout | longsnout | square
-#   fur: short | long | fluffy | hairless | wiry;  build: (body width, body height, leg length) multipliers
-BREEDS = {
- 'Abyssinian':         ('cat', 'pointy', '#b8733a', '#7a4420', 'ticked',   'wedge', 'short',    '#c9a227', (1.0, 1.0, 1.0)),
- 'Bengal':             ('cat', 'pointy', '#c79a5b', '#3b2614', 'rosettes', 'wedge', 'short',    '#7fa33a', (1.05, 1.0, 1.0)),
- 'Birman':             ('cat', 'pointy', '#efe3cc', '#6b4f3a', 'points',   'round', 'long',     '#3f7fd6', (1.0, 1.0, 0.95)),
- 'Bombay':             ('cat', 'pointy', '#1b1a1a', '#2c2a2a', 'solid',    'round', 'short',    '#d49a1c', (0.95, 1.0, 1.0)),
- 'British_Shorthair':  ('cat', 'folded', '#8a929c', '#737a83', 'solid',    'round', 'short',    '#d0801f', (1.2, 1.05, 0.85)),
- 'Egyptian_Mau':       ('cat', 'pointy', '#b9b19f', '#2e2a26', 'spots',    'wedge', 'short',    '#9cbf3a', (0.95, 1.0, 1.05)),
- 'Maine_Coon':         ('cat', 'tufted', '#8c6440', '#3d2a1a', 'stripes',  'square','fluffy',   '#c8a132', (1.25, 1.15, 1.0)),
- 'Persian':            ('cat', 'folded', '#f2eee6', '#d8d0c2', 'solid',    'flat',  'fluffy',   '#d8871a', (1.2, 1.05, 0.8)),
- 'Ragdoll':            ('cat', 'pointy', '#ece2d0', '#6e5646', 'points',   'round', 'long',     '#4a86d8', (1.1, 1.05, 0.95)),
- 'Russian_Blue':       ('cat', 'pointy', '#7f8893', '#6c747e', 'solid',    'wedge', 'short',    '#3fae4c', (0.95, 1.0, 1.05)),
- 'Siamese':            ('cat', 'huge',   '#eadfca', '#3a2a22', 'points',   'wedge', 'short',    '#2f6fd0', (0.9, 0.95, 1.1)),
- 'Sphynx':             ('cat', 'huge',   '#e7b7a6', '#c98f7e', 'solid',    'wedge', 'hairless', '#7fbf4a', (0.95, 1.0, 1.05)),
- 'american_bulldog':   ('dog', 'rose',   '#ece4d8', '#9a6a45', 'patches',  'square','short',    '#6b4a2a', (1.3, 1.1, 1.0)),
- 'american_pit_bull_terrier': ('dog', 'rose', '#8f6b4e', '#f1ebe2', 'tuxedo', 'square', 'short', '#7a5530', (1.2, 1.05, 1.0)),
- 'basset_hound':       ('dog', 'long',   '#f0e8dc', '#8b5a2b', 'saddle',   'longsnout','short',  '#5a3a1a', (1.45, 0.85, 0.55)),
- 'beagle':             ('dog', 'floppy', '#f0e8dc', '#9a6431', 'saddle',   'snout', 'short',    '#4a2e14', (1.15, 1.0, 0.95)),
- 'boxer':              ('dog', 'rose',   '#a4522a', '#1f1a16', 'masktux',  'square','short',    '#5a3a1a', (1.1, 1.1, 1.15)),
- 'chihuahua':          ('dog', 'huge',   '#d9b27a', '#f3e6cf', 'tuxedo',   'round', 'short',    '#2a1a0a', (0.7, 0.75, 0.9)),
- 'english_cocker_spaniel': ('dog', 'long', '#b06a2a', '#8a4e1c', 'solid',  'snout', 'long',     '#3a2410', (1.05, 1.0, 0.9)),
- 'english_setter':     ('dog', 'floppy', '#f5f2ec', '#3a3a3a', 'speckled', 'longsnout','long',   '#3a2410', (1.15, 1.0, 1.15)),
- 'german_shorthaired': ('dog', 'floppy', '#6a3c22', '#e8e0d6', 'speckled', 'longsnout','short',  '#b07a30', (1.1, 1.0, 1.15)),
- 'great_pyrenees':     ('dog', 'floppy', '#faf8f2', '#e9e2d2', 'solid',    'snout', 'fluffy',   '#2a1a0a', (1.45, 1.2, 1.05)),
- 'havanese':           ('dog', 'floppy', '#d6c2a0', '#bda27a', 'solid',    'round', 'long',     '#1f140a', (0.8, 0.85, 0.75)),
- 'japanese_chin':      ('dog', 'floppy', '#f4f2ee', '#141414', 'patches',  'flat',  'long',     '#1a1008', (0.8, 0.85, 0.8)),
- 'keeshond':           ('dog', 'tall',   '#8e8e88', '#262626', 'mask',     'snout', 'fluffy',   '#2a1a0a', (1.15, 1.1, 0.95)),
- 'leonberger':         ('dog', 'floppy', '#c99a4c', '#2a1e14', 'mask',     'square','fluffy',   '#3a2410', (1.45, 1.25, 1.1)),
- 'miniature_pinscher': ('dog', 'tall',   '#151210', '#b5652a', 'tan',      'snout', 'short',    '#2a1a0a', (0.8, 0.85, 1.15)),
- 'newfoundland':       ('dog', 'floppy', '#121212', '#1f1f1f', 'solid',    'square','fluffy',   '#3a2410', (1.5, 1.3, 1.0)),
- 'pomeranian':         ('dog', 'tall',   '#e08a2c', '#f2b461', 'solid',    'round', 'fluffy',   '#1a1008', (0.85, 0.85, 0.6)),
- 'pug':                ('dog', 'folded', '#e6d3a8', '#1d1815', 'mask',     'flat',  'short',    '#1a1008', (1.0, 0.9, 0.75)),
- 'saint_bernard':      ('dog', 'floppy', '#f4efe6', '#9a4a1e', 'patches',  'square','long',     '#5a3a1a', (1.5, 1.3, 1.05)),
- 'samoyed':            ('dog', 'tall',   '#fbfaf6', '#ebe6dc', 'solid',    'snout', 'fluffy',   '#1a1008', (1.2, 1.1, 1.0)),
- 'scottish_terrier':   ('dog', 'tall',   '#1a1a1a', '#3a3a3a', 'solid',    'longsnout','wiry',   '#1a1008', (1.1, 0.9, 0.55)),
- 'shiba_inu':          ('dog', 'tall',   '#d2772c', '#f6ead6', 'cheeks',   'snout', 'short',    '#2a1a0a', (1.0, 1.0, 1.0)),
- 'staffordshire_bull_terrier': ('dog', 'rose', '#7c5a42', '#efe8de', 'tuxedo', 'square', 'short', '#6a4a2a', (1.15, 1.0, 0.9)),
- 'wheaten_terrier':    ('dog', 'floppy', '#e3cc9a', '#d4b982', 'solid',    'square','wiry',     '#2a1a0a', (1.1, 1.05, 1.0)),
- 'yorkshire_terrier':  ('dog', 'tall',   '#3b4450', '#c89a5a', 'tan',      'round', 'long',     '#1a1008', (0.75, 0.8, 0.6)),
-}
-#: breeds drawn alike on purpose (the book's most-confused pairs)
-LOOKALIKES = [('american_pit_bull_terrier', 'staffordshire_bull_terrier', 'american_bulldog'),
-              ('Ragdoll', 'Birman', 'Siamese'), ('Bengal', 'Egyptian_Mau'),
-              ('British_Shorthair', 'Russian_Blue'), ('beagle', 'basset_hound')]
-
-#: bumped whenever the drawing changes, so cached generated sets are redrawn
-GENERATOR_VERSION = 3
-
-def is_cat(name: str) -> bool:
-    "Cats are Capitalised in the pets dataset, dogs are lowercase."
-    return name[0].isupper()
-
-# %% ../nbs/01_data.ipynb #ea7f5f96
-def _hex(c): c = c.lstrip('#'); return tuple(int(c[i:i+2], 16) for i in (0, 2, 4))
-
-def _jit(rgb, r: random.Random, amt=18):
-    return tuple(max(0, min(255, int(v + r.uniform(-amt, amt)))) for v in rgb)
-
-def _mix(a, b, t): return tuple(int(x*(1-t) + y*t) for x, y in zip(a, b))
-
-def _background(w, h, r: random.Random) -> Image.Image:
-    "A cluttered indoor/outdoor-ish background: a gradient, a floor, a few objects and some grain."
-    muted = lambda: _mix(tuple(r.randint(30, 235) for _ in range(3)), (128, 128, 128), r.uniform(0.2, 0.6))   # rooms and lawns, not paint
-    top, bot = muted(), muted()
-    t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
-    arr = np.asarray(top, np.float32)*(1-t) + np.asarray(bot, np.float32)*t
-    arr = np.broadcast_to(arr, (h, w, 3)).copy()
-    img = Image.fromarray(arr.astype(np.uint8))
-    d = ImageDraw.Draw(img)
-    if r.random() < 0.7:  # a floor / grass / sofa line
-        y0 = int(h * r.uniform(0.55, 0.8)); d.rectangle([0, y0, w, h], fill=muted())
-    for _ in range(r.randint(2, 6)):  # furniture, toys, plants
-        x0, y0 = r.randint(-w//4, w), r.randint(-h//4, h)
-        x1, y1 = x0 + r.randint(w//10, w//2), y0 + r.randint(h//10, h//2)
-        (d.ellipse if r.random() < 0.5 else d.rectangle)([x0, y0, x1, y1], fill=muted())
-    noise = np.random.default_rng(r.getrandbits(32)).normal(0, r.uniform(2, 9), (h, w, 1)).astype(np.float32)
-    return Image.fromarray(np.clip(np.asarray(img, np.float32) + noise, 0, 255).astype(np.uint8))
-
-# %% ../nbs/01_data.ipynb #3e22bab7
-def _ell(d, cx, cy, rx, ry, fill): d.ellipse([cx-rx, cy-ry, cx+rx, cy+ry], fill=fill)
-
-def _draw_pet(breed: str, r: random.Random, S: int = 256) -> Image.Image:
-    "Draw one `breed` animal, sitting and facing us, on a transparent S×S canvas."
-    species, ears, coat, coat2, pattern, face, fur, eyes, (bw, bh, leg) = BREEDS[breed]
-    coat, coat2, eyes = _jit(_hex(coat), r, 10), _jit(_hex(coat2), r, 8), _jit(_hex(eyes), r, 8)
-    k = S/256
-    mask = Image.new('L', (S, S), 0); m = ImageDraw.Draw(mask)       # silhouette
-    # geometry (with a little per-image variation)
-    hx, hy = 128*k + r.uniform(-4, 4)*k, 86*k
-    hr = (40 if species == 'cat' else 44)*k*r.uniform(0.95, 1.05)
-    hrx, hry = hr*(1.12 if face in ('square', 'flat') else 1.0), hr*(0.92 if face == 'wedge' else 1.0)
-    bx, by = 128*k, 168*k
-    brx, bry = 46*k*bw, 50*k*bh
-    legs_y = by + bry*0.55
-    leg_len, leg_w = 34*k*leg, 9*k*min(bw, 1.3)
-    shapes = []  # (kind, args) drawn into both the mask and the colour layer
-    shapes.append(('ell', (bx, by, brx, bry)))                                   # body
-    for lx in (-0.55, -0.2, 0.2, 0.55):                                           # legs
-        shapes.append(('rect', (bx + lx*brx - leg_w, legs_y, bx + lx*brx + leg_w, legs_y + leg_len)))
-    tail_side = r.choice((-1, 1))
-    shapes.append(('line', ((bx + tail_side*brx*0.8, by + bry*0.5), (bx + tail_side*(brx + 30*k), by - bry*0.4), 7*k if fur != 'fluffy' else 13*k)))
-    shapes.append(('ell', (hx, hy, hrx, hry)))                                    # head
-    ear_pts = []
-    if ears in ('pointy', 'tall', 'tufted', 'huge'):
-        h_e, w_e = {'pointy': (34, 20), 'tall': (40, 18), 'tufted': (40, 20), 'huge': (56, 28)}[ears]
-        for s in (-1, 1):
-            base_x = hx + s*hrx*0.55
-            poly = [(base_x - w_e*k, hy - hry*0.55), (base_x + s*10*k, hy - hry*0.55 - h_e*k), (base_x + w_e*k, hy - hry*0.45)]
-            shapes.append(('poly', poly)); ear_pts.append(poly)
-    elif ears in ('folded', 'rose'):
-        for s in (-1, 1):
-            shapes.append(('ell', (hx + s*hrx*0.72, hy - hry*0.72, 15*k, 11*k)))
-    if face in ('snout', 'longsnout', 'square'):                                  # muzzle
-        ln = {'snout': 18, 'longsnout': 28, 'square': 12}[face]
-        shapes.append(('ell', (hx, hy + hry*0.45, hrx*(0.5 if face != 'square' else 0.62), (ln + 10)*k)))
-    # fur: fluffy/long coats get a ragged outline
-    def paint(draw, fill, grow=0):
-        for kind, a in shapes:
-            if kind == 'ell': _ell(draw, a[0], a[1], a[2] + grow, a[3] + grow, fill)
-            elif kind == 'rect': draw.rectangle([a[0]-grow, a[1]-grow, a[2]+grow, a[3]+grow], fill=fill)
-            elif kind == 'poly': draw.polygon(a, fill=fill)
-            elif kind == 'line': draw.line([a[0], a[1]], fill=fill, width=int(a[2] + 2*grow))
-    paint(m, 255)
-    if fur in ('fluffy', 'long', 'wiry'):
-        n = {'fluffy': 90, 'long': 55, 'wiry': 45}[fur]; sz = {'fluffy': 9, 'long': 7, 'wiry': 4}[fur]*k
-        for _ in range(n):  # tufts around body and head edges
-            cx, cy, rx, ry = (bx, by, brx, bry) if r.random() < 0.6 else (hx, hy, hrx, hry)
-            a = r.uniform(0, 2*math.pi)
-            _ell(m, cx + math.cos(a)*rx, cy + math.sin(a)*ry, sz*r.uniform(0.6, 1.3), sz*r.uniform(0.6, 1.3), 255)
-        if fur == 'fluffy':  # a mane: bigger ruff around the neck
-            _ell(m, hx, hy + hry*0.9, hrx*1.25, hry*0.6, 255)
-    col = Image.new('RGB', (S, S), coat); c = ImageDraw.Draw(col)
-    # coat patterns, painted over the whole canvas and clipped by the silhouette later
-    if pattern in ('spots', 'rosettes', 'speckled'):
-        nsp, rad = {'spots': (26, 5), 'rosettes': (20, 8), 'speckled': (70, 2.5)}[pattern]
-        for _ in range(nsp):
-            x, y = r.uniform(bx - brx, bx + brx), r.uniform(hy - hry, by + bry)
-            rr = rad*k*r.uniform(0.7, 1.3)
-            if pattern == 'rosettes':
-                _ell(c, x, y, rr, rr*0.8, coat2); _ell(c, x, y, rr*0.5, rr*0.4, _mix(coat, (230, 160, 80), 0.4))
-            else: _ell(c, x, y, rr, rr, coat2)
-    elif pattern == 'stripes':
-        for i in range(9):
-            y = hy - hry + i*(by + bry - hy + hry)/9
-            c.line([(bx - brx*1.3, y), (bx + brx*1.3, y + r.uniform(-6, 6)*k)], fill=coat2, width=int(5*k))
-    elif pattern == 'ticked':
-        arr = np.asarray(col, np.float32)
-        arr *= np.random.default_rng(r.getrandbits(32)).uniform(0.75, 1.1, (S, S, 1)).astype(np.float32)
-        col = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)); c = ImageDraw.Draw(col)
-    elif pattern == 'patches':
-        for _ in range(r.randint(2, 4)):
-            x, y = r.uniform(bx - brx, bx + brx), r.uniform(by - bry, by + bry)
-            _ell(c, x, y, r.uniform(14, 28)*k, r.uniform(12, 22)*k, coat2)
-        _ell(c, hx + r.choice((-1, 1))*hrx*0.5, hy - hry*0.2, hrx*0.55, hry*0.6, coat2)  # a patch over one eye/ear
-    elif pattern == 'saddle':  # beagle/basset tricolour: black saddle, tan head
-        _ell(c, bx, by - bry*0.3, brx*0.9, bry*0.5, (30, 26, 22)); _ell(c, hx, hy - hry*0.2, hrx, hry*0.75, coat2)
-        c.rectangle([hx - 5*k, hy - hry, hx + 5*k, hy + hry], fill=coat)  # white blaze
-    elif pattern == 'tuxedo':  # white chest (and paws)
-        _ell(c, bx, by - bry*0.1, brx*0.45, bry*0.8, coat2); c.rectangle([0, legs_y + leg_len*0.65, S, S], fill=coat2)
-    elif pattern == 'points':  # colourpoint: dark face, ears, legs, tail
-        _ell(c, hx, hy + hry*0.25, hrx*0.62, hry*0.6, coat2)
-        for poly in ear_pts: c.polygon(poly, fill=coat2)
-        c.rectangle([0, legs_y + leg_len*0.2, S, S], fill=coat2)
-        c.line([(bx + tail_side*brx*0.8, by + bry*0.5), (bx + tail_side*(brx + 30*k), by - bry*0.4)], fill=coat2, width=int(9*k))
-        if breed == 'Birman': c.rectangle([0, legs_y + leg_len*0.75, S, S], fill=(250, 248, 244))  # white "gloves"
-    elif pattern in ('mask', 'masktux'):  # dark muzzle / face mask (boxer: and a white chest)
-        _ell(c, hx, hy + hry*0.55, hrx*0.5, hry*0.45, coat2)
-        if pattern == 'masktux': _ell(c, bx, by - bry*0.1, brx*0.4, bry*0.75, (245, 240, 232))
-    elif pattern == 'tan':  # black-and-tan: tan muzzle, brows, legs, chest
-        _ell(c, hx, hy + hry*0.5, hrx*0.5, hry*0.5, coat2); c.rectangle([0, legs_y, S, S], fill=coat2)
-        _ell(c, bx, by - bry*0.35, brx*0.45, bry*0.45, coat2)
-        for s_ in (-1, 1): _ell(c, hx + s_*hrx*0.42, hy - hry*0.35, 6*k, 4*k, coat2)
-    elif pattern == 'cheeks':  # shiba: cream cheeks, chest
-        _ell(c, hx, hy + hry*0.45, hrx*0.8, hry*0.5, coat2); _ell(c, bx, by - bry*0.2, brx*0.5, bry*0.6, coat2)
-    if fur == 'hairless':  # wrinkles
-        for i in range(4): c.arc([hx - hrx*0.6, hy - hry*0.9 + i*5*k, hx + hrx*0.6, hy - hry*0.2 + i*5*k], 200, 340, fill=coat2, width=max(1, int(2*k)))
-    if ears == 'tufted':
-        for poly in ear_pts: c.line([poly[1], (poly[1][0], poly[1][1] - 10*k)], fill=coat2, width=int(3*k))
-    # eyes, nose, mouth
-    ey = hy - hry*0.05; ex = hrx*0.42
-    er = (9 if species == 'cat' else 7)*k*(1.15 if face == 'flat' else 1.0)
-    for s in (-1, 1):
-        _ell(c, hx + s*ex, ey, er, er*0.9, eyes)
-        pw = er*(0.28 if species == 'cat' else 0.6)
-        _ell(c, hx + s*ex, ey, pw, er*0.75, (10, 10, 10))
-        _ell(c, hx + s*ex + er*0.3, ey - er*0.3, er*0.18, er*0.18, (250, 250, 250))
-    ny = hy + hry*(0.35 if face not in ('snout', 'longsnout') else 0.75 if face == 'longsnout' else 0.6)
-    nose = (230, 140, 150) if species == 'cat' and coat[0] > 120 else (25, 20, 20)
-    c.polygon([(hx - 7*k, ny - 4*k), (hx + 7*k, ny - 4*k), (hx, ny + 5*k)], fill=nose)
-    c.line([(hx, ny + 5*k), (hx - 6*k, ny + 12*k)], fill=(30, 25, 25), width=max(1, int(2*k)))
-    c.line([(hx, ny + 5*k), (hx + 6*k, ny + 12*k)], fill=(30, 25, 25), width=max(1, int(2*k)))
-    if species == 'cat':  # whiskers
-        for s in (-1, 1):
-            for dy in (-3, 2, 7): c.line([(hx + s*10*k, ny + dy*k), (hx + s*44*k, ny + (dy*2 - 4)*k)], fill=(235, 235, 235) if coat[0] < 100 else (40, 40, 40), width=1)
-    if ears in ('floppy', 'long'):  # hanging ears, drawn over the head's sides
-        el = (30 if ears == 'floppy' else 52)*k
-        ec = coat2 if pattern in ('saddle', 'patches', 'solid') and breed not in ('great_pyrenees', 'samoyed') else _mix(coat, (0, 0, 0), 0.18)
-        for s in (-1, 1):
-            _ell(c, hx + s*hrx*0.95, hy + el*0.35, 13*k, el, ec); _ell(m, hx + s*hrx*0.95, hy + el*0.35, 13*k, el, 255)
-    if fur in ('fluffy', 'long'):  # soften the coat a little
-        col = col.filter(ImageFilter.BoxBlur(1))
-    out = col.convert('RGBA'); out.putalpha(mask.filter(ImageFilter.BoxBlur(1)) if fur != 'short' else mask)
-    return out
-
-# %% ../nbs/01_data.ipynb #8f7c3805
-def draw_pet(breed: str, seed=0, size=None) -> Image.Image:
-    "Draw one photo-like image of `breed`: background, the animal placed/scaled/rotated at random, deterministic for `seed`."
-    if breed not in BREEDS: raise KeyError(f"draw_pet: unknown breed {breed!r}; choose one of {sorted(BREEDS)}")
-    r = random.Random(f'{seed}/{breed}')
-    if size is None:
-        long_side = r.randint(200, 600); ar = r.uniform(0.7, 1.0)
-        w, h = (long_side, int(long_side*ar)) if r.random() < 0.6 else (int(long_side*ar), long_side)
-    else: w, h = (size, size) if isinstance(size, int) else size
-    w, h = max(w, 150), max(h, 150)
-    img = _background(w, h, r)
-    pet = _draw_pet(breed, r)
-    if r.random() < 0.5: pet = pet.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    side = int(min(w, h) * r.uniform(0.6, 0.95))     # like a pet photo: the animal fills much of the frame …
-    pet = pet.resize((side, side), Image.Resampling.BILINEAR).rotate(r.uniform(-20, 20), resample=Image.Resampling.BILINEAR, expand=False)
-    x = int((w - side) * (0.5 + r.uniform(-0.2, 0.2)))  # … roughly in the middle, not always exactly
-    y = int((h - side) * (0.5 + r.uniform(-0.2, 0.2)))
-    img.paste(pet, (x, y), pet)
-    if r.random() < 0.3: img = img.filter(ImageFilter.GaussianBlur(r.uniform(0.3, 1.0)))  # some photos are soft
-    return img
-
-# %% ../nbs/01_data.ipynb #a88f8a99
-def _save_jpg(img, path, r: random.Random):
-    img.save(path, 'JPEG', quality=r.randint(60, 95), optimize=False)
-
-def make_pets(dest, n_per_breed: int = 40, seed: int = 42, breeds: Sequence[str] | None = None, broken: bool = False, size=None) -> Path:
-    "Draw an Oxford-IIIT-Pet-shaped folder `dest/images/{Breed}_{i}.jpg` (deterministic for `seed`); return `dest`."
-    dest = Path(dest); imgs = dest/'images'; imgs.mkdir(parents=True, exist_ok=True)
-    breeds = list(BREEDS) if breeds is None else list(breeds)
-    for b in breeds:
-        for i in range(1, n_per_breed + 1):
-            p = imgs/f'{b}_{i}.jpg'
-            if p.exists(): continue
-            img = draw_pet(b, seed=f'{seed}/{i}', size=size)
-            tmp = p.with_name(f'.{p.stem}.{os.getpid()}.tmp')      # per-process: parallel notebooks may draw the same set
-            _save_jpg(img, tmp, random.Random(f'{seed}/{b}/{i}/q')); tmp.replace(p)
-    if broken: _add_broken(imgs, breeds, seed)
-    return dest
-
-def _add_broken(imgs: Path, breeds, seed):
-    "Add files like real datasets have: truncated, empty, PNG-named-.jpg, grayscale, CMYK."
-    r = random.Random(f'{seed}/broken'); b = lambda i: breeds[i % len(breeds)]
-    buf = imgs/f'{b(0)}_9001.jpg'; draw_pet(b(0), seed=9001).save(buf, 'JPEG', quality=90)
-    data = buf.read_bytes(); buf.write_bytes(data[:len(data)//3])                 # truncated mid-stream
-    (imgs/f'{b(1)}_9002.jpg').write_bytes(b'')                                     # zero bytes
-    draw_pet(b(2), seed=9003).save(imgs/f'{b(2)}_9003.jpg', 'PNG')                 # a PNG wearing a .jpg name
-    draw_pet(b(3), seed=9004).convert('L').save(imgs/f'{b(3)}_9004.jpg', 'JPEG')   # grayscale
-    draw_pet(b(4), seed=9005).convert('CMYK').save(imgs/f'{b(4)}_9005.jpg', 'JPEG')  # CMYK
-
 # %% ../nbs/01_data.ipynb #04f7d25a
 def verify_image(fn) -> bool:
     "Whether `fn` can be fully decoded as an image."
@@ -531,26 +162,3 @@ def verify_image(fn) -> bool:
 def verify_images(fns: Iterable) -> list[Path]:
     "The files in `fns` that cannot be opened and fully decoded as images."
     return [Path(f) for f in fns if not verify_image(f)]
-
-# %% ../nbs/01_data.ipynb #a714a106
-def real_or_generated(url: str, source: str, name: str, make: Callable[[Path], None], what: str, base=None, verbose: bool = True) -> Path:
-    "The real dataset at `url` if cached (or `source='real'`: download it), else `make(dest)` drawn once into the cache as `name`."
-    if source not in ('auto', 'real', 'generated'): raise ValueError(f"source must be 'auto', 'real' or 'generated', not {source!r}")
-    if source == 'real' or (source == 'auto' and not in_test() and is_cached(url, base)):   # tests always use generated data
-        p = untar_data(url, base)
-        if verbose: print(f"Using the real {what} at {p}")
-        return p
-    dest = (Path(base) if base is not None else petbook_home()/'data')/name
-    if not (dest/_DONE).exists():
-        t = time.time()   # files are written atomically, so a half-drawn set is simply completed next time
-        make(dest)
-        (dest/_DONE).write_text(f'generated: {name}\n')
-        if verbose: print(f"Drew {name} in {time.time()-t:.1f}s")
-    if verbose: print(f"Using GENERATED {what} at {dest} — drawn by petbook, not photos ({source!r} → generated; source='real' downloads the real one).")
-    return dest
-
-def get_pets(source: str = 'auto', n_per_breed: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
-    "The pets folder (with `images/`): `source` is 'real', 'generated' or 'auto' (real if already downloaded, generated under test)."
-    n = n_per_breed or (6 if in_test() else 40)
-    return real_or_generated(URLs.PETS, source, f'generated-pets-v{GENERATOR_VERSION}-{n}-{seed}',
-                             lambda d: make_pets(d, n_per_breed=n, seed=seed), f'pets ({n} per breed, seed {seed})', base, verbose)

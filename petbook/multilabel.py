@@ -4,144 +4,23 @@
 
 # %% ../nbs/09_multilabel.ipynb #fbecb56c
 from __future__ import annotations
-import math, random
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
-from .data import in_test, real_or_generated, URLs, _background, _draw_pet, _mix
+from .external import in_test, real_or_generated, URLs
+from .synth import make_voc, VOC_VERSION
 
 # %% auto #0
-__all__ = ['VOC_CLASSES', 'CO_OCCUR', 'draw_voc', 'make_voc', 'get_pascal', 'accuracy_multi', 'f1_samples', 'precision_recall',
-           'threshold_table', 'threshold_explorer']
-
-# %% ../nbs/09_multilabel.ipynb #3385b7c0
-VOC_CLASSES = ['aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
-               'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor']
-#: pairs that often appear together, and how often an image is built around one
-CO_OCCUR = [('person', 'bicycle'), ('person', 'motorbike'), ('person', 'horse'), ('person', 'sofa'), ('person', 'chair'),
-            ('person', 'dog'), ('chair', 'diningtable'), ('person', 'boat'), ('person', 'car'), ('sofa', 'tvmonitor')]
-
-def _icon(cls: str, r: random.Random, S: int = 128) -> Image.Image:
-    "Draw one object of class `cls` on a transparent S×S canvas."
-    im = Image.new('RGBA', (S, S), (0, 0, 0, 0)); d = ImageDraw.Draw(im); k = S / 128
-    J = lambda c, a=14: tuple(max(0, min(255, int(v + r.uniform(-a, a)))) for v in c) + (255,)
-    E = lambda x0, y0, x1, y1, c: d.ellipse([x0*k, y0*k, x1*k, y1*k], fill=c)
-    R = lambda x0, y0, x1, y1, c: d.rectangle([x0*k, y0*k, x1*k, y1*k], fill=c)
-    P = lambda pts, c: d.polygon([(x*k, y*k) for x, y in pts], fill=c)
-    L = lambda pts, c, w: d.line([(x*k, y*k) for x, y in pts], fill=c, width=max(1, int(w*k)))
-    wheel = lambda x, y, rr, c=(25, 25, 25, 255): (E(x-rr, y-rr, x+rr, y+rr, c), E(x-rr*0.45, y-rr*0.45, x+rr*0.45, y+rr*0.45, (150, 150, 150, 255)))
-    if cls == 'aeroplane':
-        c = J((200, 205, 215)); E(10, 54, 118, 74, c); P([(50, 62), (80, 62), (58, 20)], c); P([(50, 66), (80, 66), (58, 108)], c)
-        P([(12, 62), (26, 62), (14, 40)], J((200, 40, 40))); [E(x, 59, x+5, 64, (60, 90, 140, 255)) for x in range(70, 108, 9)]
-    elif cls == 'bicycle':
-        c = J((30, 110, 200)); wheel(32, 86, 24); wheel(96, 86, 24); L([(32, 86), (58, 56), (96, 86), (74, 56), (58, 56)], c, 5)
-        L([(74, 56), (70, 42), (82, 42)], c, 4); L([(58, 56), (54, 46)], c, 4); L([(48, 46), (62, 46)], (30, 30, 30, 255), 5)
-    elif cls == 'bird':
-        c = J((70, 120, 210)); E(34, 50, 96, 84, c); E(78, 36, 104, 60, c); P([(102, 46), (118, 50), (102, 54)], J((240, 170, 30)))
-        P([(40, 60), (70, 58), (50, 34)], J((40, 80, 170))); P([(34, 66), (12, 58), (16, 74)], c); E(92, 42, 97, 47, (10, 10, 10, 255))
-        L([(58, 84), (56, 100)], (200, 140, 40, 255), 3); L([(72, 84), (74, 100)], (200, 140, 40, 255), 3)
-    elif cls == 'boat':
-        P([(14, 76), (114, 76), (98, 100), (28, 100)], J((150, 70, 40))); L([(64, 76), (64, 14)], (90, 60, 40, 255), 4)
-        P([(68, 18), (68, 72), (108, 72)], J((245, 245, 240))); P([(60, 24), (60, 72), (30, 72)], J((230, 230, 220)))
-        R(4, 100, 124, 108, J((40, 90, 170)))
-    elif cls == 'bottle':
-        c = J((40, 130, 60)); R(48, 50, 80, 120, c); P([(48, 50), (80, 50), (70, 34), (58, 34)], c); R(58, 12, 70, 36, c)
-        R(56, 8, 72, 14, J((200, 170, 40))); R(50, 72, 78, 96, J((240, 235, 220)))
-    elif cls == 'bus':
-        R(6, 34, 122, 94, J((245, 200, 30))); [R(x, 42, x+14, 60, (70, 110, 150, 255)) for x in range(12, 112, 19)]
-        R(6, 66, 122, 70, J((40, 40, 40))); wheel(30, 96, 11); wheel(98, 96, 11)
-    elif cls == 'car':
-        c = J((200, 30, 40)); R(10, 62, 118, 90, c); P([(30, 62), (42, 40), (88, 40), (102, 62)], c)
-        P([(38, 60), (46, 45), (62, 45), (62, 60)], (150, 200, 230, 255)); P([(68, 60), (68, 45), (84, 45), (94, 60)], (150, 200, 230, 255))
-        wheel(34, 92, 13); wheel(94, 92, 13)
-    elif cls in ('cat', 'dog'):
-        from petbook.data import BREEDS
-        b = r.choice([n for n in BREEDS if (n[0].isupper()) == (cls == 'cat')])
-        return _draw_pet(b, r, S)
-    elif cls == 'chair':
-        c = J((140, 90, 50)); R(34, 14, 44, 110, c); R(34, 60, 96, 70, c); R(86, 70, 94, 110, c); R(34, 14, 90, 22, c); R(34, 38, 90, 44, c)
-    elif cls == 'cow':
-        R(20, 50, 104, 88, J((245, 245, 240))); [R(x, 86, x+8, 116, (235, 235, 230, 255)) for x in (24, 40, 80, 94)]
-        E(96, 36, 124, 64, J((245, 245, 240))); E(40, 54, 62, 74, (20, 20, 20, 255)); E(72, 62, 90, 80, (20, 20, 20, 255))
-        E(108, 52, 124, 64, (240, 170, 170, 255)); P([(98, 38), (92, 30), (104, 36)], (200, 200, 190, 255)); E(52, 84, 64, 94, (240, 170, 170, 255))
-    elif cls == 'diningtable':
-        c = J((120, 75, 40)); E(6, 40, 122, 64, c); R(14, 52, 22, 112, c); R(106, 52, 114, 112, c); R(56, 58, 72, 116, c)
-        E(30, 42, 50, 50, (250, 250, 250, 255)); E(76, 44, 96, 52, (250, 250, 250, 255))
-    elif cls == 'horse':
-        c = J((120, 70, 35)); E(22, 44, 98, 80, c); P([(84, 54), (98, 14), (112, 22), (96, 60)], c); E(100, 12, 124, 30, c)
-        [R(x, 72, x+8, 118, c) for x in (28, 42, 76, 88)]; L([(24, 52), (8, 86)], (40, 25, 15, 255), 6); L([(96, 16), (84, 50)], (40, 25, 15, 255), 5)
-    elif cls == 'motorbike':
-        wheel(28, 90, 20); wheel(100, 90, 20); c = J((30, 30, 30))
-        P([(28, 90), (52, 60), (88, 60), (100, 90), (70, 84)], c); R(56, 50, 84, 62, J((210, 40, 40))); L([(88, 60), (96, 40), (106, 38)], c, 4)
-    elif cls == 'person':
-        skin = J(r.choice([(240, 200, 170), (200, 150, 110), (130, 90, 60)])); shirt = J(tuple(r.randint(30, 230) for _ in range(3)))
-        E(50, 8, 78, 36, skin); R(46, 38, 82, 78, shirt); L([(46, 42), (30, 74)], shirt, 8); L([(82, 42), (98, 74)], shirt, 8)
-        R(48, 78, 62, 120, J((40, 50, 90))); R(66, 78, 80, 120, J((40, 50, 90))); E(50, 6, 78, 18, J((60, 40, 20)))
-    elif cls == 'pottedplant':
-        P([(42, 80), (86, 80), (78, 118), (50, 118)], J((180, 90, 50))); g = J((40, 140, 50))
-        for a in range(-60, 61, 20):
-            t = math.radians(a - 90); E(64 + math.cos(t)*34 - 12, 50 + math.sin(t)*34 - 8, 64 + math.cos(t)*34 + 12, 50 + math.sin(t)*34 + 8, g)
-        L([(64, 80), (64, 30)], (30, 110, 40, 255), 4)
-    elif cls == 'sheep':
-        for x, y in [(30, 50), (50, 44), (70, 44), (90, 50), (36, 70), (60, 72), (84, 70)]: E(x-16, y-14, x+16, y+14, J((245, 245, 240), 6))
-        E(96, 40, 120, 66, (25, 25, 25, 255)); [R(x, 80, x+6, 112, (30, 30, 30, 255)) for x in (36, 48, 74, 86)]
-    elif cls == 'sofa':
-        c = J(r.choice([(160, 40, 50), (50, 80, 150), (90, 120, 60)])); R(8, 40, 120, 80, c); R(4, 54, 22, 100, c); R(106, 54, 124, 100, c)
-        R(18, 70, 110, 96, _mix(c[:3], (255, 255, 255), 0.2) + (255,)); R(10, 98, 16, 110, (60, 40, 20, 255)); R(112, 98, 118, 110, (60, 40, 20, 255))
-    elif cls == 'train':
-        R(4, 30, 124, 88, J((40, 70, 140))); P([(100, 30), (124, 50), (124, 88), (100, 88)], J((210, 60, 40)))
-        [R(x, 40, x+14, 58, (210, 220, 230, 255)) for x in (12, 34, 56, 78)]; R(0, 100, 128, 104, (80, 80, 80, 255))
-        [E(x-8, 84, x+8, 100, (30, 30, 30, 255)) for x in (22, 50, 78, 108)]
-    elif cls == 'tvmonitor':
-        R(12, 18, 116, 88, (20, 20, 20, 255)); R(18, 24, 110, 82, J((80, 150, 200), 40)); R(58, 88, 70, 104, (30, 30, 30, 255)); R(40, 104, 88, 110, (30, 30, 30, 255))
-    else: raise KeyError(f"unknown VOC class {cls!r}")
-    return im
+__all__ = ['get_pascal', 'accuracy_multi', 'f1_samples', 'precision_recall', 'threshold_table', 'threshold_explorer']
 
 # %% ../nbs/09_multilabel.ipynb #e0adf489
-def _labels_for(r: random.Random) -> list[str]:
-    "1–3 distinct labels (mostly one or two), often a co-occurring pair."
-    if r.random() < 0.4:
-        labels = list(r.choice(CO_OCCUR))
-        if r.random() < 0.15: labels.append(r.choice(VOC_CLASSES))
-    else: labels = r.sample(VOC_CLASSES, r.choice([1, 1, 1, 2, 2, 3]))
-    return list(dict.fromkeys(labels))
-
-def draw_voc(labels: Sequence[str], seed=0, size=(500, 375)) -> Image.Image:
-    "A PASCAL-like photo containing one object per label, side by side at varied scale on a background."
-    r = random.Random(f'voc/{seed}/{"+".join(labels)}')
-    w, h = size
-    img = _background(w, h, r)
-    n = len(labels); sq = min(w, h); x_off, y_off = (w - sq) // 2, (h - sq) // 2   # subjects sit in the central square,
-    slot = sq / n                                                                 # as in photos (and centre crops keep them)
-    for i, cls in enumerate(r.sample(list(labels), n)):
-        side = int(min(slot * r.uniform(0.9, 1.1), sq * r.uniform(0.6, 0.95)))
-        icon = _icon(cls, r).resize((side, side), Image.Resampling.BILINEAR)
-        if r.random() < 0.5: icon = icon.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        x = x_off + int(i * slot + (slot - side) * r.uniform(0.2, 0.8)); y = y_off + int((sq - side) * r.uniform(0.3, 0.95))
-        img.paste(icon, (x, y), icon)
-    return img
-
-def make_voc(dest, n: int = 600, seed: int = 42, valid_pct: float = 0.3) -> Path:
-    "Draw a PASCAL-2007-shaped folder: `train/*.jpg` and `train.csv` (fname, labels, is_valid); deterministic for `seed`."
-    import pandas as pd
-    dest = Path(dest); (dest/'train').mkdir(parents=True, exist_ok=True)
-    r = random.Random(f'voc/{seed}'); rows = []
-    for i in range(n):
-        labels = _labels_for(r); fname = f'{i:06d}.jpg'
-        w, h = r.choice([(500, 375), (375, 500), (500, 333), (480, 360), (353, 500)])
-        if not (dest/'train'/fname).exists(): draw_voc(labels, seed=f'{seed}/{i}', size=(w, h)).save(dest/'train'/fname, quality=r.randint(75, 95))
-        rows.append({'fname': fname, 'labels': ' '.join(labels), 'is_valid': r.random() < valid_pct})
-    pd.DataFrame(rows).to_csv(dest/'train.csv', index=False)
-    return dest
-
 def get_pascal(source: str = 'auto', n: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
     "PASCAL VOC 2007 in the book's train.csv form: the real set if cached (or `source='real'`), else a generated one."
     n = n or (160 if in_test() else 1500)
-    return real_or_generated(URLs.PASCAL_2007, source, f'generated-pascal-v3-{n}-{seed}', lambda d: make_voc(d, n=n, seed=seed),
+    return real_or_generated(URLs.PASCAL_2007, source, f'generated-pascal-v{VOC_VERSION}-{n}-{seed}', lambda d: make_voc(d, n=n, seed=seed),
                              f'PASCAL-like data ({n} images, seed {seed})', base, verbose)
 
 # %% ../nbs/09_multilabel.ipynb #400cde74

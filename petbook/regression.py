@@ -4,78 +4,23 @@
 
 # %% ../nbs/10_regression.ipynb #de53febc
 from __future__ import annotations
-import math, random
+import math
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
-from .data import in_test, real_or_generated, URLs, _background, _mix
-from .datablock import show_sample
+from .external import in_test, real_or_generated, URLs
+from .synth import make_biwi, BIWI_VERSION
 from .learner import Learner
 
 # %% auto #0
-__all__ = ['project', 'draw_head_frame', 'make_biwi', 'get_biwi', 'show_results']
+__all__ = ['get_biwi', 'show_results']
 
 # %% ../nbs/10_regression.ipynb #460e193a
-_CAL = "517.679 0 320\n0 517.679 240.5\n0 0 1\n\n0 0 0 0\n\n1 0 0\n0 1 0\n0 0 1\n\n0 0 0\n640 480\n"
-_F, _CX, _CY = 517.679, 320., 240.5
-
-def project(xyz) -> tuple[float, float]:
-    "Pixel position of a 3D point (mm, camera coordinates) through BIWI's RGB camera."
-    x, y, z = xyz
-    return x * _F / z + _CX, y * _F / z + _CY
-
-def draw_head_frame(person: int, frame: int, xyz, seed=0) -> Image.Image:
-    "A 640×480 frame of `person` with the head centred where the camera sees `xyz` (nose at the centre)."
-    r = random.Random(f'biwi/{seed}/{person}')                        # the person's look and room
-    skin = r.choice([(240, 205, 175), (215, 170, 130), (170, 120, 85), (120, 85, 60)])
-    hair = r.choice([(30, 25, 20), (90, 60, 30), (200, 170, 90), (120, 120, 120), (60, 40, 30)])
-    shirt = tuple(r.randint(20, 230) for _ in range(3))
-    room = random.Random(f'biwi/{seed}/{person}/room')
-    f = random.Random(f'biwi/{seed}/{person}/{frame}')                # this frame's small variations
-    img = _background(640, 480, room)
-    d = ImageDraw.Draw(img)
-    cx, cy = project(xyz); rad = 95 * _F / xyz[2]                      # a 19 cm wide head at distance z
-    tilt = f.uniform(-0.25, 0.25)
-    d.rectangle([cx - rad * 1.6, cy + rad * 1.1, cx + rad * 1.6, 480], fill=shirt)                     # shoulders
-    d.rectangle([cx - rad * 0.35, cy + rad * 0.7, cx + rad * 0.35, cy + rad * 1.3], fill=skin)          # neck
-    d.ellipse([cx - rad * 0.85, cy - rad * 1.05, cx + rad * 0.85, cy + rad * 1.05], fill=skin)          # face
-    d.chord([cx - rad * 0.95, cy - rad * 1.2, cx + rad * 0.95, cy + rad * 0.4], 180 + math.degrees(tilt), 360 + math.degrees(tilt), fill=hair)
-    for s in (-1, 1):                                                 # eyes follow the tilt
-        ex, ey = cx + s * rad * 0.35, cy - rad * 0.18 + s * rad * 0.35 * math.sin(tilt)
-        d.ellipse([ex - rad * 0.12, ey - rad * 0.07, ex + rad * 0.12, ey + rad * 0.07], fill=(250, 250, 250))
-        d.ellipse([ex - rad * 0.05, ey - rad * 0.05, ex + rad * 0.05, ey + rad * 0.05], fill=(30, 30, 30))
-    n = max(2., rad * 0.09); d.ellipse([cx - n, cy - n, cx + n, cy + n], fill=(200, 35, 45))         # the nose: the centre
-    d.arc([cx - rad * 0.3, cy + rad * 0.25, cx + rad * 0.3, cy + rad * 0.55], 20, 160, fill=(120, 40, 40), width=max(1, int(rad * 0.05)))
-    return img
-
-def _bounce(v: float, lim: float) -> float:
-    "Reflect `v` back into [-lim, lim] (a walk that bounces off the frame's edges instead of sticking to them)."
-    while abs(v) > lim: v = math.copysign(2 * lim - abs(v), v)
-    return float(v)
-
-def make_biwi(dest, n_people: int = 24, frames: int = 40, seed: int = 42) -> Path:
-    "Draw a BIWI-shaped folder: `01`…`24` of `frame_XXXXX_rgb.jpg` + `_pose.txt`, and `rgb.cal`; deterministic for `seed`."
-    dest = Path(dest)
-    for p in range(1, n_people + 1):
-        folder = dest/f'{p:02d}'; folder.mkdir(parents=True, exist_ok=True); (folder/'rgb.cal').write_text(_CAL)
-        r = random.Random(f'biwi/{seed}/{p}/path')
-        x, y, z = r.uniform(-150, 150), r.uniform(-80, 80), r.uniform(850, 1100)
-        for i in range(3, 3 + frames):                                # a head moving about the frame, as in a video
-            x = _bounce(x + r.gauss(0, 90), 260); y = _bounce(y + r.gauss(0, 55), 150)
-            z = float(np.clip(z + r.gauss(0, 40), 750, 1250))
-            stem = folder/f'frame_{i:05d}'
-            rot = np.eye(3) + np.random.default_rng(r.getrandbits(32)).normal(0, 0.05, (3, 3))
-            (stem.parent/(stem.name + '_pose.txt')).write_text('\n'.join(' '.join(f'{v:.6f}' for v in row) for row in rot) + f'\n\n{x:.4f} {y:.4f} {z:.4f}\n')
-            draw_head_frame(p, i, (x, y, z), seed).save(stem.parent/(stem.name + '_rgb.jpg'), quality=90)
-    return dest
-
 def get_biwi(source: str = 'auto', frames: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
     "The BIWI head-pose folder: the real one if cached (or `source='real'`), else a generated one."
     frames = frames or (4 if in_test() else 40)
-    return real_or_generated(URLs.BIWI_HEAD_POSE, source, f'generated-biwi-v2-{frames}-{seed}', lambda d: make_biwi(d, frames=frames, seed=seed),
+    return real_or_generated(URLs.BIWI_HEAD_POSE, source, f'generated-biwi-v{BIWI_VERSION}-{frames}-{seed}', lambda d: make_biwi(d, frames=frames, seed=seed),
                              f'head-pose frames ({frames} per person, seed {seed})', base, verbose)
 
 # %% ../nbs/10_regression.ipynb #5038599c

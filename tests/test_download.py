@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 pytestmark = pytest.mark.fault   # the download faults are part of the fault suite
 
-from petbook.data import untar_data, download_url, extract_archive, is_cached, DownloadError, get_image_files, make_pets
+from petbook.external import untar_data, download_url, extract_archive, is_cached, DownloadError
+from petbook.data import get_image_files
+from petbook.synth import make_pets
 
 
 def _tgz(path, members):

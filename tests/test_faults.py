@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
-from petbook.data import draw_pet, verify_images, get_image_files, RegexLabeller, RandomSplitter, FuncSplitter, LabelError
+from petbook.data import verify_images, get_image_files, RegexLabeller, RandomSplitter, FuncSplitter, LabelError
+from petbook.synth import draw_pet
 from petbook.augment import load_rgb, open_image, ImageError, Resize
 from petbook.datablock import DataBlock, ImageBlock, CategoryBlock, PointBlock, MultiCategoryBlock
 from petbook.losses import CrossEntropyLossFlat

@@ -44,14 +44,14 @@ def image_grid(fig, imgs, titles, rows=2):
 
 @thumb('01_data')
 def t_data(fig):
-    from petbook.data import draw_pet
+    from petbook.synth import draw_pet
     breeds = ['Birman', 'Ragdoll', 'Siamese', 'beagle', 'pug', 'samoyed']
     image_grid(fig, [draw_pet(b, seed=3, size=120) for b in breeds], breeds)
 
 
 @thumb('02_presizing')
 def t_presizing(fig):
-    from petbook.data import draw_pet
+    from petbook.synth import draw_pet
     from petbook.augment import aug_transforms, to_batch, Resize
     img = Resize(160)(draw_pet('Bengal', seed=5, size=240), split_idx=1)
     x = torch.cat([to_batch(img)] * 5)
@@ -119,21 +119,21 @@ def t_interpretation(fig, learn):
 
 @thumb('09_multilabel')
 def t_multilabel(fig):
-    from petbook.multilabel import draw_voc
+    from petbook.synth import draw_voc
     sets = [['dog', 'person'], ['car', 'bus'], ['cat', 'sofa']]
     image_grid(fig, [draw_voc(s, seed=2, size=(200, 150)) for s in sets], [' '.join(s) for s in sets], rows=1)
 
 
 @thumb('10_regression')
 def t_regression(fig):
-    from petbook.regression import draw_head_frame, project
+    from petbook.synth import draw_head_frame, project
     xyz = (60., -20., 1000.); img = draw_head_frame(3, 0, xyz); x, y = project(xyz)
     ax = fig.add_axes([0, 0, 1, 1]); ax.imshow(img); ax.plot([x], [y], 'r+', ms=14, mew=2); ax.axis('off')
 
 
 @thumb('11_pets_end_to_end')
 def t_end_to_end(fig, learn):
-    from petbook.data import draw_pet
+    from petbook.synth import draw_pet
     vocab = list(learn.dls.vocab); img = draw_pet(vocab[0], seed=99, size=160)
     _, _, probs = learn.predict(img); top = probs.argsort(descending=True)[:3]
     a1 = fig.add_axes([0.0, 0.05, 0.45, 0.85]); a1.imshow(img); a1.axis('off'); a1.set_title(f'actual: {vocab[0]}', fontsize=5, pad=1)
@@ -151,13 +151,33 @@ def t_questionnaires(fig):
     fig.suptitle('40 questions answered, code asserted', fontsize=6, y=0.96)
 
 
+
+@thumb('90_external')
+def t_external(fig):
+    from matplotlib.patches import FancyBboxPatch
+    ax = fig.add_axes([0, 0, 1, 1]); ax.axis('off'); ax.set_xlim(0, 10); ax.set_ylim(0, 6.6)
+    steps = [('download into a .part file', 'tab:blue'), ('size + MD5 checked', 'tab:green'),
+             ('extract: no "..", no /absolute', 'tab:orange'), ('marked complete in the cache', 'tab:purple')]
+    for i, (text, c) in enumerate(steps):
+        y = 5.7 - i * 1.6
+        ax.add_patch(FancyBboxPatch((0.5, y - 0.5), 9, 1.0, boxstyle='round,pad=0.05', fc=c, alpha=0.25, ec=c))
+        ax.text(5, y, text, ha='center', va='center', fontsize=6)
+        if i: ax.annotate('', (5, y + 0.55), (5, y + 1.05), arrowprops=dict(arrowstyle='->', lw=0.8))
+
+
+@thumb('91_synth')
+def t_synth(fig):
+    from petbook.synth import draw_pet, LOOKALIKES
+    breeds = list(LOOKALIKES[1]) + list(LOOKALIKES[0])
+    image_grid(fig, [draw_pet(b, seed=1, size=120) for b in breeds], ['Ragdoll', 'Birman', 'Siamese', 'pit bull', 'staffordshire', 'bulldog'])
+
 if __name__ == '__main__':
     os.environ.setdefault('PETBOOK_HOME', str(Path(tempfile.gettempdir())/'petbook-thumbs'))
     sys.path.insert(0, str(ROOT))
     from petbook.all import *
     from petbook.vision import efficientnet_lite0
     OUT.mkdir(parents=True, exist_ok=True)
-    t_data(); t_presizing(); t_cross_entropy(); t_multilabel(); t_regression(); t_questionnaires()
+    t_data(); t_presizing(); t_cross_entropy(); t_multilabel(); t_regression(); t_questionnaires(); t_external(); t_synth()
     breeds = ['Abyssinian', 'Bengal', 'Persian', 'beagle', 'pug', 'samoyed']
     path = make_pets(Path(os.environ['PETBOOK_HOME'])/'thumb-pets', n_per_breed=24, seed=7, breeds=breeds)
     pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
