@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .learner import Learner, Callback, CancelFitException, CancelValidException, TrainingDiverged, _set_mom, _listy
+from .learner import Learner, Callback, CancelFitException, CancelValidException, TrainingDiverged, set_mom, listify
 
 # %% auto #0
 __all__ = ['sched_lin', 'sched_cos', 'sched_no', 'sched_exp', 'SchedCos', 'SchedLin', 'SchedExp', 'SchedNo', 'combine_scheds',
@@ -58,7 +58,7 @@ class ParamScheduler(Callback):
             for pg in self.learn.opt.param_groups:
                 v = vals[pg.get('group', 0)] if vals is not None else s(pos)
                 if name == 'lr': pg['lr'] = v
-                elif name == 'mom': _set_mom(pg, v)
+                elif name == 'mom': set_mom(pg, v)
                 else: pg[name] = v
             self.hps[name].append(vals[-1] if vals is not None else s(pos))
 
@@ -67,7 +67,7 @@ def _fit_sched(learn: Learner, n_epoch: int, lr, make_lr: Callable, extra: dict 
     "Fit with a `ParamScheduler`: `make_lr(peak)` gives each group's LR schedule from its peak (float/slice/per group)."
     lrs = learn.lr_groups(learn.lr if lr is None else lr)
     scheds = {'lr': [make_lr(v) for v in lrs], **(extra or {})}
-    learn.fit(n_epoch, wd=wd, cbs=[ParamScheduler(scheds)] + _listy(cbs), reset_opt=reset_opt)
+    learn.fit(n_epoch, wd=wd, cbs=[ParamScheduler(scheds)] + listify(cbs), reset_opt=reset_opt)
 
 def fit_one_cycle(self: Learner, n_epoch: int, lr_max=None, div: float = 25., div_final: float = 1e5, pct_start: float = 0.25,
                   wd=None, moms=None, cbs=None, reset_opt: bool = False):
