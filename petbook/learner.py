@@ -4,20 +4,17 @@
 
 # %% ../nbs/05_learner.ipynb #35b1dc97
 from __future__ import annotations
-import copy, inspect, math, sys, time, types, warnings
+import copy, inspect, math, time, types, warnings
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from .data import in_test
 from .augment import ItemTransform
-from .datablock import DataLoaders, collate, to_tensors, default_device, keep_freed_memory
+from .datablock import DataLoaders, collate, to_tensors, keep_freed_memory
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 
 # %% auto #0
