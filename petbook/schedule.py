@@ -11,12 +11,15 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .learner import Learner, Callback, CancelFitException, CancelValidException, TrainingDiverged, _set_mom, _listy
+from .learner import Learner, Callback, CancelFitException, CancelValidException, TrainingDiverged
+from .learner import DebiasedEMA, set_mom, listify, patch
+
+_all_ = ['fit_one_cycle', 'fit_sgdr', 'fit_flat_cos', 'lr_find']   # added to Learner with @patch below, and importable by name
 
 # %% auto #0
 __all__ = ['sched_lin', 'sched_cos', 'sched_no', 'sched_exp', 'SchedCos', 'SchedLin', 'SchedExp', 'SchedNo', 'combine_scheds',
-           'combined_cos', 'ParamScheduler', 'fit_one_cycle', 'fit_sgdr', 'fit_flat_cos', 'minimum', 'steep', 'valley',
-           'slide', 'SuggestedLRs', 'LRFinder', 'plot_lr_find', 'lr_find']
+           'combined_cos', 'ParamScheduler', 'minimum', 'steep', 'valley', 'slide', 'SuggestedLRs', 'LRFinder',
+           'plot_lr_find', 'fit_one_cycle', 'fit_sgdr', 'fit_flat_cos', 'lr_find']
 
 # %% ../nbs/06_lr_finder.ipynb #d98833f0
 def sched_lin(start, end, pos): return start + pos * (end - start)
@@ -29,6 +32,7 @@ def SchedLin(start, end): "Linear from `start` to `end`."; return partial(sched_
 def SchedExp(start, end): "Exponential (geometric) from `start` to `end`."; return partial(sched_exp, start, end)
 def SchedNo(start, end=None): "Constant `start`."; return partial(sched_no, start, end)
 
+# %% ../nbs/06_lr_finder.ipynb #c622274d
 def combine_scheds(pcts: Sequence[float], scheds: Sequence[Callable]) -> Callable:
     "Run `scheds[i]` during the fraction `pcts[i]` of training, one after the other."
     assert abs(sum(pcts) - 1) < 1e-6, pcts
@@ -58,7 +62,7 @@ class ParamScheduler(Callback):
             for pg in self.learn.opt.param_groups:
                 v = vals[pg.get('group', 0)] if vals is not None else s(pos)
                 if name == 'lr': pg['lr'] = v
-                elif name == 'mom': _set_mom(pg, v)
+                elif name == 'mom': set_mom(pg, v)
                 else: pg[name] = v
             self.hps[name].append(vals[-1] if vals is not None else s(pos))
 
@@ -67,26 +71,29 @@ def _fit_sched(learn: Learner, n_epoch: int, lr, make_lr: Callable, extra: dict 
     "Fit with a `ParamScheduler`: `make_lr(peak)` gives each group's LR schedule from its peak (float/slice/per group)."
     lrs = learn.lr_groups(learn.lr if lr is None else lr)
     scheds = {'lr': [make_lr(v) for v in lrs], **(extra or {})}
-    learn.fit(n_epoch, wd=wd, cbs=[ParamScheduler(scheds)] + _listy(cbs), reset_opt=reset_opt)
+    learn.fit(n_epoch, wd=wd, cbs=[ParamScheduler(scheds)] + listify(cbs), reset_opt=reset_opt)
 
+@patch
 def fit_one_cycle(self: Learner, n_epoch: int, lr_max=None, div: float = 25., div_final: float = 1e5, pct_start: float = 0.25,
                   wd=None, moms=None, cbs=None, reset_opt: bool = False):
     "Train with the 1cycle policy: cosine warm-up of the LR to `lr_max` for `pct_start`, then down to `lr_max/div_final`; momentum inverse."
     _fit_sched(self, n_epoch, lr_max, lambda v: combined_cos(pct_start, v / div, v, v / div_final),
                {'mom': combined_cos(pct_start, *(moms or self.moms))}, wd, cbs, reset_opt)
 
+# %% ../nbs/06_lr_finder.ipynb #bb20616f
+@patch
 def fit_sgdr(self: Learner, n_cycles: int, cycle_len: int, lr_max=None, cycle_mult: int = 1, wd=None, cbs=None, reset_opt: bool = False):
     "SGD with warm restarts: `n_cycles` cosine cycles from `lr_max` to 0, the i-th `cycle_len·cycle_mult**i` epochs long."
     lens = [cycle_len * cycle_mult ** i for i in range(n_cycles)]; n_epoch = sum(lens)
     _fit_sched(self, n_epoch, lr_max, lambda v: combine_scheds([l / n_epoch for l in lens], [SchedCos(v, 0) for _ in lens]),
                None, wd, cbs, reset_opt)
 
+# %% ../nbs/06_lr_finder.ipynb #0f2f84e6
+@patch
 def fit_flat_cos(self: Learner, n_epoch: int, lr=None, div_final: float = 1e5, pct_start: float = 0.75, wd=None, cbs=None, reset_opt: bool = False):
     "Flat LR for `pct_start` of training, then cosine annealing to `lr/div_final`."
     _fit_sched(self, n_epoch, lr, lambda v: combine_scheds([pct_start, 1 - pct_start], [SchedNo(v), SchedCos(v, v / div_final)]),
                None, wd, cbs, reset_opt)
-
-Learner.fit_one_cycle, Learner.fit_sgdr, Learner.fit_flat_cos = fit_one_cycle, fit_sgdr, fit_flat_cos
 
 # %% ../nbs/06_lr_finder.ipynb #7d3c7cfb
 def _curve(lrs, losses, num_it):
@@ -99,6 +106,7 @@ def _curve(lrs, losses, num_it):
     if len(bad): lrs, losses = lrs[:bad[0, 0]], losses[:bad[0, 0]]
     return lrs, losses
 
+# %% ../nbs/06_lr_finder.ipynb #99a7cd42
 def minimum(lrs, losses, num_it):
     "One tenth of the learning rate with the lowest loss. Returns (suggestion, (lr, loss) point to mark)."
     i = int(losses.argmin())
@@ -110,6 +118,7 @@ def steep(lrs, losses, num_it):
     i = int(grads.argmin())
     return float(lrs[i]), (float(lrs[i]), float(losses[i]))
 
+# %% ../nbs/06_lr_finder.ipynb #e5236e46
 def valley(lrs, losses, num_it):
     "In the longest stretch where the loss keeps decreasing, the point 1/3 + 1/6 of the way along it."
     n = len(losses); lds = [1] * n; max_start = max_end = 0
@@ -121,6 +130,7 @@ def valley(lrs, losses, num_it):
     i = max_start + int(sections) + int(sections / 2)
     return float(lrs[i]), (float(lrs[i]), float(losses[i]))
 
+# %% ../nbs/06_lr_finder.ipynb #4464566a
 def slide(lrs, losses, num_it, lr_diff: int = 15, thresh: float = 0.005, adjust_value: float = 1.):
     "Slide a window of `lr_diff` points back from the end until the loss's slope at both ends agrees within `thresh`."
     g = np.gradient(losses.numpy())
@@ -131,6 +141,7 @@ def slide(lrs, losses, num_it, lr_diff: int = 15, thresh: float = 0.005, adjust_
     s = local_min * adjust_value
     return s, (s, float(np.interp(np.log10(s), np.log10(lrs.numpy()), losses.numpy())))
 
+# %% ../nbs/06_lr_finder.ipynb #1b2c1730
 class SuggestedLRs(tuple):
     "The suggested learning rates: unpacks like a tuple, and every suggestion is an attribute (`.valley`, `.minimum` …)."
     def __new__(cls, suggestions: dict, unpack: Sequence[str]):
@@ -143,15 +154,15 @@ class SuggestedLRs(tuple):
     def _asdict(self): return dict(self._all)
     def __repr__(self): return 'SuggestedLRs(' + ', '.join(f'{k}={v:.3g}' for k, v in self._all.items()) + ')'
 
-# %% ../nbs/06_lr_finder.ipynb #ded38f2e
+# %% ../nbs/06_lr_finder.ipynb #bd33d8f0
 class LRFinder(Callback):
-    "Grow the LR exponentially each training batch, record the loss, stop on divergence; no validation."
+    "Grow the LR exponentially each training batch, record the smoothed loss, stop when it passes `stop_factor`× its best; no validation."
     order, run_valid = 20, False
-    def __init__(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True):
-        self.start_lr, self.end_lr, self.num_it, self.stop_div = start_lr, end_lr, num_it, stop_div
+    def __init__(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, stop_factor: float = 4., beta: float = 0.98):
+        self.start_lr, self.end_lr, self.num_it, self.stop_div, self.stop_factor, self.beta = start_lr, end_lr, num_it, stop_div, stop_factor, beta
     def before_fit(self):
         self.lrs, self.losses, self.best, self.i = [], [], float('inf'), 0
-        self._avg, self._n = 0., 0
+        self.smoother = DebiasedEMA(self.beta)
     def before_batch(self):
         lr = self.start_lr * (self.end_lr / self.start_lr) ** (self.i / max(1, self.num_it - 1))
         for pg in self.learn.opt.param_groups: pg['lr'] = lr * pg.get('lr_mult', 1.)
@@ -159,14 +170,14 @@ class LRFinder(Callback):
     def after_batch(self):
         loss = self.learn.loss_value             # read once per batch by the Learner (05); None: the batch was cancelled
         if loss is None: return
-        self._n += 1; self._avg = self._avg * 0.98 + loss * 0.02
-        smooth = self._avg / (1 - 0.98 ** self._n)
+        smooth = self.smoother.update(loss)
         self.lrs.append(self._lr); self.losses.append(smooth); self.i += 1
         if smooth < self.best: self.best = smooth
-        if self.stop_div and (smooth > 4 * self.best or not math.isfinite(smooth)): raise CancelFitException()
+        if self.stop_div and (smooth > self.stop_factor * self.best or not math.isfinite(smooth)): raise CancelFitException()
         if self.i >= self.num_it: raise CancelFitException()
     def before_validate(self): raise CancelValidException()
 
+# %% ../nbs/06_lr_finder.ipynb #8d6a241e
 def plot_lr_find(lrs, losses, marks: dict, values: dict | None = None, ax=None, skip_end=5):
     "The loss against the (log) learning rate, each suggestion marked at its point (`marks`) and labelled with its value."
     import matplotlib.pyplot as plt
@@ -178,16 +189,17 @@ def plot_lr_find(lrs, losses, marks: dict, values: dict | None = None, ax=None, 
     if marks: ax.legend()
     return ax
 
-def lr_find(self: Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=None):
+# %% ../nbs/06_lr_finder.ipynb #ded38f2e
+@patch
+def lr_find(self: Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=None, stop_factor: float = 4.):
     "Leslie Smith's LR range test. Returns `SuggestedLRs`; model and optimiser are restored exactly afterwards."
     book_form = suggest_funcs is None                       # `lr_min, lr_steep = learn.lr_find()`: the book's form
-    funcs = [minimum, steep, valley] if book_form else list(suggest_funcs if isinstance(suggest_funcs, (list, tuple)) else [suggest_funcs])
+    funcs = [minimum, steep, valley] if book_form else listify(suggest_funcs)
     if self.opt is None: self.create_opt()
-    model_state = copy.deepcopy(self.model.state_dict())
-    opt_state = copy.deepcopy(self.opt.state_dict())
+    model_state, opt_state = copy.deepcopy(self.model.state_dict()), copy.deepcopy(self.opt.state_dict())
     hypers = [{k: v for k, v in pg.items() if k != 'params'} for pg in self.opt.param_groups]
     n_epoch = max(1, math.ceil(num_it / max(1, len(self.dls.train))))
-    cb = LRFinder(start_lr, end_lr, num_it, stop_div)
+    cb = LRFinder(start_lr, end_lr, num_it, stop_div, stop_factor)
     rec_state = (self.recorder.lrs, self.recorder.moms, self.recorder.losses, self.recorder.values, self.recorder.iters)
     try:
         with self.no_bar(), warnings.catch_warnings():
@@ -206,5 +218,3 @@ def lr_find(self: Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, 
     if show_plot: plot_lr_find(cb.lrs, cb.losses, {k: v[1] for k, v in res.items()}, {k: v[0] for k, v in res.items()})
     names = [f.__name__ for f in funcs]
     return SuggestedLRs({k: v[0] for k, v in res.items()}, unpack=['minimum', 'steep'] if book_form else names)
-
-Learner.lr_find = lr_find
