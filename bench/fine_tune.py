@@ -89,12 +89,12 @@ print(json.dumps(out))
 """
 
 
-def code(prelude, quiet):
+def code(prelude, quiet, seeds, lr_find):
     "The recipe for one library: its imports, how to silence a learner, the settings as variables, then RECIPE."
     import torch
-    settings = dict(PATH=str(path), SEEDS=args.seeds, THREADS=torch.get_num_threads(), ITEM=args.item_size, SIZE=args.size,
+    settings = dict(PATH=str(path), SEEDS=seeds, THREADS=torch.get_num_threads(), ITEM=args.item_size, SIZE=args.size,
                     BS=args.bs, WORKERS=args.workers, DEVICE=args.device, FP16=args.fp16, AUG=args.aug, LAYOUT=args.memory_format,
-                    ROTATE_FOLDS=args.data == 'real', BN_MOMENTUM=args.bn_momentum, LR_FIND=not args.no_lr_find)
+                    ROTATE_FOLDS=args.data == 'real', BN_MOMENTUM=args.bn_momentum, LR_FIND=lr_find)
     return (prelude + f"\ndef QUIET(learn): {quiet}\n"
             + ''.join(f"{k} = {v!r}\n" for k, v in settings.items()) + RECIPE)
 
@@ -125,11 +125,30 @@ fastai.callback.hook.in_channels = lambda m: 3   # the package's Conv2dStaticSam
 model_meta[efficientnet_lite0] = {'cut': lite0_body, 'split': default_split, 'stats': imagenet_stats}
 """
 print(f"machine: {machine()}", flush=True)
-pb = json.loads(subprocess.run([sys.executable, '-c', code(PETBOOK, "return learn.no_bar()")], capture_output=True, text=True,
-                               check=True, cwd=ROOT).stdout.strip().splitlines()[-1])
-fa = run_peer(code(FASTAI, "from contextlib import ExitStack; s = ExitStack(); s.enter_context(learn.no_bar()); "
-                           "s.enter_context(learn.no_logging()); return s"), timeout=3600,
-             env_extra=SAME_MALLOC if args.peer_malloc else None)
+FA_QUIET = ("from contextlib import ExitStack; s = ExitStack(); s.enter_context(learn.no_bar()); "
+            "s.enter_context(learn.no_logging()); return s")
+
+
+def run_pb(seeds, lr_find):
+    r = subprocess.run([sys.executable, '-c', code(PETBOOK, "return learn.no_bar()", seeds, lr_find)], capture_output=True, text=True, cwd=ROOT)
+    if r.returncode: sys.exit(f"petbook run failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def run_fa(seeds, lr_find):
+    return run_peer(code(FASTAI, FA_QUIET, seeds, lr_find), timeout=3600, env_extra=SAME_MALLOC if args.peer_malloc else None)
+
+
+# The two libraries take turns, one seed each (then lr_find once each): a machine whose load changes during the run
+# (another job, thermal limits) then slows both alike instead of whichever library happened to run at the time.
+pb, fa = {'fine_tune': []}, {'fine_tune': []}
+for seed in args.seeds:
+    for out, run in ((pb, run_pb), (fa, run_fa)):
+        out['fine_tune'] += run([seed], False)['fine_tune']
+    print(f"  seed {seed}: petbook {pb['fine_tune'][-1]['wall_s']:.1f} s error {pb['fine_tune'][-1]['error_rate']:.3f}; "
+          f"fastai {fa['fine_tune'][-1]['wall_s']:.1f} s error {fa['fine_tune'][-1]['error_rate']:.3f}", flush=True)
+if not args.no_lr_find:
+    for out, run in ((pb, run_pb), (fa, run_fa)): out.update({k: v for k, v in run([], True).items() if k != 'fine_tune'})
 
 
 def summary(r):

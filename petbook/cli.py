@@ -13,13 +13,15 @@ from .external import untar_data, URLs, DownloadError, petbook_home
 from .data import get_pets, get_image_files, using_attr, RegexLabeller, RandomSplitter, LabelError, verify_images
 from .augment import Resize, aug_transforms, Normalize, imagenet_stats, AffineWarp, ItemTransform, ImageError, open_image
 from .datablock import DataBlock, ImageBlock, CategoryBlock, DataLoader, collate, to_tensors, default_device
-from .learner import Learner, error_rate
+from .learner import Learner, error_rate, patch
 from .schedule import fit_one_cycle
 from .vision import (vision_learner, resnet18, resnet34, resnet50, efficientnet_lite0, pick_arch, WeightsUnavailable, create_body,
                             create_head, num_features)
 
+_all_ = ['export']   # added to Learner with @patch below, and importable by name
+
 # %% auto #0
-__all__ = ['export', 'Predictor', 'load_learner', 'CLIError', 'build_parser', 'main']
+__all__ = ['Predictor', 'load_learner', 'CLIError', 'build_parser', 'main', 'export']
 
 # %% ../nbs/11_pets_end_to_end.ipynb #ed77463e
 _ARCHS = {'resnet18': resnet18, 'resnet34': resnet34, 'resnet50': resnet50, 'efficientnet_lite0': efficientnet_lite0}
@@ -29,6 +31,7 @@ def _item_size(tfms):
         if isinstance(t, Resize): return list(t.size), t.method
     return None, None
 
+@patch
 def export(self: Learner, fname='export.pth') -> Path:
     "Save what inference needs (weights, vocabulary, architecture, transform sizes) in a `weights_only`-safe file."
     arch = getattr(self, 'arch', None)
@@ -44,8 +47,6 @@ def export(self: Learner, fname='export.pth') -> Path:
             'head': [type(m).__name__ for m in self.model[1]]}
     tmp = f.with_suffix('.tmp'); torch.save({'model': self.model.state_dict(), 'meta': meta, 'petbook_export': 1}, tmp); tmp.replace(f)
     return f
-
-Learner.export = export
 
 class Predictor:
     "An exported model ready to predict single images: `label, idx, probs = predictor.predict(path)`."
@@ -120,12 +121,14 @@ def _pets_dls(a):
     except ValueError as e: raise CLIError(str(e)) from None
 
 def _cmd_train(a):
+    if a.bn_momentum is not None and not 0 < a.bn_momentum <= 1: raise CLIError(f"--bn-momentum {a.bn_momentum}: must be in (0, 1]")
     if a.arch != 'auto' and a.arch not in _ARCHS: raise CLIError(f"--arch {a.arch}: unknown; choose one of auto, {', '.join(_ARCHS)}")
     torch.manual_seed(a.seed)
     dls = _pets_dls(a)
     print(f"{len(dls.train_ds)} training and {len(dls.valid_ds)} validation images, {dls.c} breeds, device {dls.device}")
     arch = pick_arch(resnet34) if a.arch == 'auto' else _ARCHS[a.arch]
-    try: learn = vision_learner(dls, arch, metrics=error_rate, pretrained=not a.no_pretrained)
+    bn = a.bn_momentum if a.bn_momentum is not None else None if a.data else 0.1   # cartoons: statistics that move fast (07)
+    try: learn = vision_learner(dls, arch, metrics=error_rate, pretrained=not a.no_pretrained, bn_momentum=bn)
     except WeightsUnavailable as e: raise CLIError(str(e)) from None
     if a.fp16: learn.to_fp16()
     t = time.time()
@@ -168,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
     t.add_argument('--lr', type=float, default=2e-3, help='base learning rate for fine_tune (default 2e-3)')
     t.add_argument('--fp16', action='store_true', help='mixed precision (fp16 on a GPU, bfloat16 on a CPU)')
+    t.add_argument('--bn-momentum', type=float, default=None,
+                   help="momentum of the pretrained body's BatchNorm statistics (default: 0.1 for the generated pets, "
+                        "the network's own for --data; see notebook 07)")
     t.add_argument('--n-per-breed', type=int, default=30, help='generated images per breed (default 30)')
     t.add_argument('--seed', type=int, default=42, help='random seed for the split and training (default 42)')
     t.add_argument('--workers', type=int, default=None, help='DataLoader worker processes (default: one per core on Linux)')

@@ -11,7 +11,9 @@ import torch
 
 from .external import in_test, real_or_generated, URLs
 from .synth import make_biwi, BIWI_VERSION
-from .learner import Learner
+from .learner import Learner, patch
+
+_all_ = ['show_results']   # added to Learner with @patch below, and importable by name
 
 # %% auto #0
 __all__ = ['get_biwi', 'show_results']
@@ -24,6 +26,7 @@ def get_biwi(source: str = 'auto', frames: int | None = None, seed: int = 42, ba
                              f'head-pose frames ({frames} per person, seed {seed})', base, verbose)
 
 # %% ../nbs/10_regression.ipynb #5038599c
+@patch
 def show_results(self: Learner, ds_idx: int = 1, max_n: int = 6, nrows: int | None = None, figsize=None):
     "Show a validation batch with the targets (green) and the model's predictions (red)."
     import matplotlib.pyplot as plt
@@ -50,5 +53,3 @@ def show_results(self: Learner, ds_idx: int = 1, max_n: int = 6, nrows: int | No
             ax.set_title(f"{b.decode(yb[i].cpu())}\n{b.decode(dec(act(preds[i:i + 1].float()))[0].cpu())}", fontsize=8)
     fig.suptitle('target (green) / prediction (red)' if dl.kinds[self.dls.n_inp] == 'point' else 'target / prediction', fontsize=9)
     fig.tight_layout(); return fig
-
-Learner.show_results = show_results

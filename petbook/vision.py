@@ -14,19 +14,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-from .data import in_test, download_url, DownloadError
+from .external import in_test, download_url, DownloadError, petbook_env
 from .augment import Normalize, imagenet_stats, ItemTransform
 from .datablock import DataLoaders, DataLoader, DatasetSplit
-from .learner import Learner, Callback, CancelStepException, Adam
+from .learner import Learner, Callback, CancelStepException, Adam, patch
 from .schedule import fit_one_cycle
+
+_all_ = ['fine_tune', 'to_fp16', 'to_fp32', 'tta']   # added to Learner with @patch below, and importable by name
 
 # %% auto #0
 __all__ = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'cnn_learner', 'WeightsUnavailable', 'hub_checkpoints',
            'weights_cached', 'Conv2dSame', 'DepthwiseConv2d', 'drop_connect', 'MBConv', 'EfficientNetLite0',
            'lite0_weights_file', 'efficientnet_lite0', 'pick_arch', 'AdaptiveConcatPool2d', 'sigmoid_range',
            'SigmoidRange', 'create_head', 'create_body', 'num_features', 'set_bn_momentum', 'vision_learner',
-           'fine_tune', 'MixedPrecision', 'to_fp16', 'to_fp32', 'tta', 'FeatureDataLoaders', 'body_features',
-           'precompute_learner']
+           'MixedPrecision', 'FeatureDataLoaders', 'body_features', 'precompute_learner', 'fine_tune', 'to_fp16',
+           'to_fp32', 'tta']
 
 # %% ../nbs/07_transfer.ipynb #f13a7ca0
 class WeightsUnavailable(RuntimeError):
@@ -51,7 +53,7 @@ def _load_tv_weights(name: str, timeout: float = 30) -> dict:
     w = _tv_weights(name)
     f = hub_checkpoints()/w.url.split('/')[-1]
     if not f.exists():
-        if os.environ.get('PETBOOK_OFFLINE'):
+        if petbook_env().offline:
             raise WeightsUnavailable(f"{name}: pretrained weights are not cached at {f} and PETBOOK_OFFLINE is set. "
                                      f"Use efficientnet_lite0 (its weights ship with petbook's requirements) or pretrained=False.")
         try: download_url(w.url, f, timeout=timeout)
@@ -184,7 +186,7 @@ efficientnet_lite0.cut, efficientnet_lite0.split, efficientnet_lite0.stats, effi
 def pick_arch(book_arch: Callable, verbose: bool = True) -> Callable:
     "The book's architecture if its pretrained weights are cached (or downloadable outside tests), else `efficientnet_lite0`."
     ok = weights_cached(book_arch)
-    if not ok and not in_test() and not os.environ.get('PETBOOK_OFFLINE'):
+    if not ok and not in_test() and not petbook_env().offline:
         try: _load_tv_weights(book_arch.__name__, timeout=10); ok = True
         except WeightsUnavailable: ok = False
     arch = book_arch if ok else efficientnet_lite0
@@ -278,6 +280,7 @@ def vision_learner(dls: DataLoaders, arch: Callable, normalize: bool = True, n_o
 cnn_learner = vision_learner   # the book's older name
 
 # %% ../nbs/07_transfer.ipynb #2641836c
+@patch
 def fine_tune(self: Learner, epochs: int, base_lr: float = 2e-3, freeze_epochs: int = 1, lr_mult: float = 100,
               pct_start: float = 0.3, div: float = 5.0, **kwargs):
     "Train the head with the body frozen for `freeze_epochs`, then everything for `epochs` with discriminative LRs."
@@ -286,8 +289,6 @@ def fine_tune(self: Learner, epochs: int, base_lr: float = 2e-3, freeze_epochs: 
     base_lr /= 2
     self.unfreeze()
     self.fit_one_cycle(epochs, slice(base_lr / lr_mult, base_lr), pct_start=pct_start, div=div, **kwargs)
-
-Learner.fine_tune = fine_tune
 
 # %% ../nbs/07_transfer.ipynb #e2781c6e
 class MixedPrecision(Callback):
@@ -313,6 +314,7 @@ class MixedPrecision(Callback):
         self.scaler.update()
         raise CancelStepException()
 
+@patch
 def to_fp16(self: Learner, dtype=None) -> Learner:
     "Train with mixed precision: fp16 + GradScaler on CUDA; bf16 on a CPU (fp16 training isn't supported there)."
     self.remove_cbs([c for c in self.cbs if isinstance(c, MixedPrecision)])
@@ -322,13 +324,13 @@ def to_fp16(self: Learner, dtype=None) -> Learner:
     self.add_cb(MixedPrecision(dtype or torch.float16))
     return self
 
+@patch
 def to_fp32(self: Learner) -> Learner:
     "Back to full precision."
     return self.remove_cbs([c for c in self.cbs if isinstance(c, MixedPrecision)])
 
-Learner.to_fp16, Learner.to_fp32 = to_fp16, to_fp32
-
 # %% ../nbs/07_transfer.ipynb #881413f0
+@patch
 def tta(self: Learner, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None = 0.25, use_max: bool = False):
     "Predictions blended from the plain pass and `n` passes with training augmentation; returns (probs, targets)."
     dl = dl if dl is not None else self.dls[ds_idx]
@@ -340,8 +342,6 @@ def tta(self: Learner, ds_idx: int = 1, dl=None, n: int = 4, beta: float | None 
     aug = augs.max(0)[0] if use_max else augs.mean(0)
     if beta is None: return aug, plain, targs
     return torch.lerp(aug, plain, beta), targs
-
-Learner.tta = tta
 
 # %% ../nbs/07_transfer.ipynb #5fd36897
 class _Batches:
