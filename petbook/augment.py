@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from .data import in_test
+from .fast import fast_enabled, resize_rgb, Scratch
 
 # %% auto #0
 __all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'resize_image', 'Resize',
@@ -51,7 +52,7 @@ def load_rgb(img, draft: tuple[int, int] | None = None) -> Image.Image:
     fn = getattr(img, 'filename', None) or '<in-memory image>'
     try:
         orientation = img.getexif().get(0x0112, 1)                         # EXIF: 1 is upright
-        if draft is not None and getattr(img, 'format', None) == 'JPEG' and getattr(img, 'fp', None) is not None:
+        if draft is not None and fast_enabled('jpeg_draft') and getattr(img, 'format', None) == 'JPEG' and getattr(img, 'fp', None) is not None:
             w, h = draft
             if orientation in (5, 6, 7, 8): w, h = h, w                    # rotated 90°: the draft is asked of the raw image
             img.draft(None, (max(1, int(w)), max(1, int(h))))
@@ -121,18 +122,11 @@ def _int_box(box, size):
     x0, y0 = min(max(0, round(box[0])), w - 1), min(max(0, round(box[1])), h - 1)
     return (x0, y0, min(max(x0 + 1, round(box[2])), w), min(max(y0 + 1, round(box[3])), h))
 
-_TORCH_RESAMPLE = {Image.Resampling.BILINEAR: 'bilinear', Image.Resampling.BICUBIC: 'bicubic'}
-
 def resize_image(img: Image.Image, size, resample=Image.Resampling.BILINEAR, box=None) -> Image.Image:
-    "PIL's `img.resize(size, resample, box)` with `box` in whole pixels; RGB bilinear/bicubic run on PyTorch's antialiased uint8 kernel."
+    "PIL's `img.resize(size, resample, box)` with `box` rounded to whole pixels (RGB bilinear/bicubic on PyTorch's kernel: 93)."
     box = (0, 0, *img.size) if box is None else _int_box(box, img.size)
-    mode = _TORCH_RESAMPLE.get(resample)
-    if mode is None or img.mode != 'RGB': return img.resize(tuple(size), resample, box=box)
-    x0, y0, x1, y1 = box
-    t = torch.from_numpy(np.array(img))[y0:y1, x0:x1].permute(2, 0, 1)[None]          # (1, 3, h, w), channels last
-    t = F.interpolate(t.contiguous(memory_format=torch.channels_last), size=(size[1], size[0]), mode=mode,
-                      antialias=True, align_corners=False)
-    return Image.fromarray(t[0].permute(1, 2, 0).contiguous().numpy())
+    out = resize_rgb(img, size, resample, box)
+    return out if out is not None else img.resize(tuple(size), resample, box=box)
 
 class Resize(ItemTransform):
     "Resize to `size` (h, w) by 'crop' (random position on train, centre on valid), 'squish' or 'pad'."
@@ -353,9 +347,9 @@ class Lighting(BatchTransform):
         br = torch.where(torch.rand(bs, device=dev) < self.p, br, torch.full_like(br, 0.5))
         lo = math.log(1 - m); c = (lo + (-2 * lo) * torch.rand(bs, device=dev)).exp()
         c = torch.where(torch.rand(bs, device=dev) < self.p, c, torch.ones_like(c))
-        # one new tensor (the clamp), then in place: big fresh tensors cost page faults on the CPU
-        return (x.clamp(1e-5, 1 - 1e-5).logit_().add_(torch.logit(br).view(-1, 1, 1, 1).to(x.dtype))
-                 .mul_(c.view(-1, 1, 1, 1).to(x.dtype)).sigmoid_())
+        br, c, y = torch.logit(br).view(-1, 1, 1, 1).to(x.dtype), c.view(-1, 1, 1, 1).to(x.dtype), x.clamp(1e-5, 1 - 1e-5)
+        if fast_enabled('reuse_memory'): return y.logit_().add_(br).mul_(c).sigmoid_()   # one new tensor, then in place (93)
+        return ((y.logit() + br) * c).sigmoid()
 
 # %% ../nbs/02_presizing.ipynb #ae274dad
 class RandomBlur(BatchTransform):
@@ -363,16 +357,12 @@ class RandomBlur(BatchTransform):
     order = 35
     def __init__(self, max_blur: float = 0.25):
         if not 0 <= max_blur <= 1 / 3: raise ValueError(f"RandomBlur: max_blur must be in [0, 1/3] (the kernel's centre stays the largest), got {max_blur}")
-        self.max_blur, self._tmp = max_blur, None
+        self.max_blur, self._tmp = max_blur, Scratch()
     def __repr__(self): return f"RandomBlur(max_blur={self.max_blur})"
     def encodes(self, b, kinds, split_idx):
         if split_idx != 0 or not self.max_blur: return b
-        return tuple(self.blur(o, self.max_blur * torch.rand(len(o), device=o.device), self._scratch(o)) if k == 'image' else o
+        return tuple(self.blur(o, self.max_blur * torch.rand(len(o), device=o.device), self._tmp.get(o)) if k == 'image' else o
                      for o, k in zip(b, kinds))
-    def _scratch(self, x):
-        if self._tmp is None or self._tmp.shape != x.shape or self._tmp.dtype != x.dtype or self._tmp.device != x.device:
-            self._tmp = torch.empty_like(x)
-        return self._tmp
     @staticmethod
     def blur(x: torch.Tensor, a: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
         "Blur image `i` of `x` (B, C, H, W) with [a[i], 1−2a[i], a[i]] along x, then y; edges renormalised. Returns a new tensor."
@@ -414,9 +404,10 @@ class Normalize(BatchTransform):
     @classmethod
     def from_stats(cls, mean, std): return cls(mean, std)
     def __repr__(self): return f"Normalize(mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()})"
-    def encodes(self, b, kinds, split_idx):
-        return tuple(torch.addcmul(self.shift.to(o.device, o.dtype), o, self.scale.to(o.device, o.dtype)) if k == 'image' else o
-                     for o, k in zip(b, kinds))
+    def encodes(self, b, kinds, split_idx): return tuple(self.apply(o) if k == 'image' else o for o, k in zip(b, kinds))
+    def apply(self, x):
+        if fast_enabled('one_pass_normalize'): return torch.addcmul(self.shift.to(x.device, x.dtype), x, self.scale.to(x.device, x.dtype))
+        return (x - self.mean.to(x.device, x.dtype)) / self.std.to(x.device, x.dtype)
     def decode(self, x): return x * self.std.to(x.device, x.dtype) + self.mean.to(x.device, x.dtype)
 
 # %% ../nbs/02_presizing.ipynb #6091aec1

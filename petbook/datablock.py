@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_datablock.ipynb #94794b50
 from __future__ import annotations
-import ctypes, math, os, sys, textwrap, warnings, weakref
+import math, os, sys, textwrap, warnings, weakref
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -14,11 +14,13 @@ from PIL import Image
 
 from .data import in_test, LabelError
 from .augment import ImageError, Points, ItemTransform, BatchTransform, Normalize, open_image, load_rgb
+from .fast import keep_freed_memory, stack_batch, Scratch, worker_options, setup_worker, fast_enabled, enabled_speedups
+_all_ = ['keep_freed_memory']   # still `from petbook.datablock import keep_freed_memory`; it lives in petbook.fast (93)
 
 # %% auto #0
 __all__ = ['CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock', 'RegressionBlock',
            'DatasetSplit', 'Datasets', 'CollateError', 'default_device', 'default_num_workers', 'collate', 'to_tensors',
-           'keep_freed_memory', 'DataLoader', 'plt_subplots', 'show_sample', 'DataLoaders', 'DataBlock']
+           'DataLoader', 'plt_subplots', 'show_sample', 'DataLoaders', 'DataBlock', 'keep_freed_memory']
 
 # %% ../nbs/03_datablock.ipynb #a9658f41
 class CategoryMap(list):
@@ -194,21 +196,12 @@ def default_num_workers() -> int:
     if in_test() or not sys.platform.startswith('linux'): return 0
     return min(8, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
 
-def _stack(ts):
-    "`torch.stack`; in a worker process, straight into shared memory, so sending the batch to the main process copies nothing."
-    if torch.utils.data.get_worker_info() is None or any(t.shape != ts[0].shape for t in ts): return torch.stack(ts)
-    t0 = ts[0]; out = t0.new_empty(0)
-    out.set_(t0.untyped_storage()._new_shared(len(ts) * t0.numel() * t0.element_size()), 0, (len(ts), *t0.shape))
-    return torch.stack(ts, out=out)
-
 def collate(samples, kinds=None):
     "Stack a list of sample tuples into a batch tuple, explaining shape mismatches."
     out = []
     for j, elems in enumerate(zip(*samples)):
         try:
-            if kinds and kinds[j] == 'image' and elems[0].dim() == 3:   # stack as (h, w, c): a plain copy, and a channels-last batch
-                out.append(_stack([t.permute(1, 2, 0) for t in elems]).permute(0, 3, 1, 2))
-            else: out.append(_stack(elems))
+            out.append(stack_batch(elems, hwc=bool(kinds) and kinds[j] == 'image' and elems[0].dim() == 3))   # 93
         except RuntimeError as e:
             shapes = [tuple(t.shape) for t in elems]
             kind = kinds[j] if kinds else 'element'
@@ -242,25 +235,10 @@ class _ItemPipeline(torch.utils.data.Dataset):
             item = items.iloc[j] if hasattr(items, 'iloc') else items[j]
             raise RuntimeError(f"item {_name(item)} failed in item transform {step}: {type(e).__name__}: {e}") from e
 
-_malloc_kept = None
-
-def keep_freed_memory(limit: int = 1 << 30) -> bool:
-    "Ask glibc's malloc to keep freed blocks below `limit` bytes for reuse (Linux); `PETBOOK_MALLOC=0` opts out. True if set."
-    global _malloc_kept
-    if _malloc_kept is None:
-        _malloc_kept = False
-        if sys.platform.startswith('linux') and os.environ.get('PETBOOK_MALLOC', '1') != '0':
-            try:
-                libc = ctypes.CDLL(None)
-                # M_MMAP_THRESHOLD (−3): blocks this big come from the heap, not fresh mmaps; M_TRIM_THRESHOLD (−1): keep them
-                _malloc_kept = bool(libc.mallopt(-3, limit)) and bool(libc.mallopt(-1, limit))
-            except (OSError, AttributeError): pass
-    return _malloc_kept
-
 _live_loaders = weakref.WeakSet()   # our DataLoaders, so forked workers can find the iterators they inherited
 
 def _worker_init(_):
-    torch.set_num_threads(1)   # each worker is one core's worth of work; don't oversubscribe
+    setup_worker()             # one thread per worker (93)
     # A forked worker holds copies of every live iterator of the parent. Their worker processes belong to the
     # parent: mark the copies as shut down, so that this process never tries to stop them when it exits.
     for dl in list(_live_loaders):
@@ -281,7 +259,7 @@ class DataLoader:
                  num_workers=None, device=None, pin_memory=None):
         self.split, self.blocks, self.bs, self.shuffle, self.drop_last = split, list(blocks), bs, shuffle, drop_last
         self.kinds = [b.kind for b in self.blocks]
-        self._dl, self._buf = None, None
+        self._dl, self._dl_speedups, self._buf = None, None, Scratch()
         self.item_tfms, self.batch_tfms = item_tfms, batch_tfms
         self.num_workers = default_num_workers() if num_workers is None else num_workers
         self.device = torch.device(device) if device is not None else default_device()
@@ -309,29 +287,27 @@ class DataLoader:
     def n(self): return len(self.split)
     def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
     def _torch_dl(self):
-        if self._dl is None:
-            kw = dict(num_workers=self.num_workers, pin_memory=self.pin_memory, worker_init_fn=_worker_init, collate_fn=self._collate)
-            if self.num_workers > 0:
-                kw.update(persistent_workers=True, prefetch_factor=4)
-                if sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
+        if self._dl is None or self._dl_speedups != enabled_speedups():     # the switch changed: new workers (93)
+            self._dl_speedups = enabled_speedups()
+            kw = dict(num_workers=self.num_workers, pin_memory=self.pin_memory and fast_enabled('pin_memory'),
+                      worker_init_fn=_worker_init, collate_fn=self._collate, **worker_options(self.num_workers))
+            if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
             self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
                                                    shuffle=self.shuffle, drop_last=self.drop_last, **kw)
         return self._dl
     def _collate(self, samples): return collate(samples, self.kinds)
     def _to_float(self, x):
-        "uint8 → float in [0, 1], into a buffer reused from batch to batch (fresh big tensors cost page faults on the CPU)."
-        if self._buf is None or self._buf.shape != x.shape or self._buf.stride() != x.stride() or self._buf.device != x.device:
-            self._buf = torch.empty_like(x, dtype=torch.float32)
-        return self._buf.copy_(x).mul_(1 / 255)
+        "uint8 → float in [0, 1], into a buffer kept from batch to batch (93)."
+        return self._buf.get(x, torch.float32).copy_(x).mul_(1 / 255)
     def after_batch(self, b):
         "Move a collated batch to the device, make images float in [0, 1], run the batch transforms."
-        b = tuple(o.to(self.device, non_blocking=True) for o in b)
+        b = tuple(o.to(self.device, non_blocking=self.pin_memory and fast_enabled('pin_memory')) for o in b)
         b = tuple(self._to_float(o) if k == 'image' and o.dtype == torch.uint8 else o for o, k in zip(b, self.kinds))
         for t in self.batch_tfms: b = t(b, self.kinds, self.split_idx) if isinstance(t, BatchTransform) else t(b)
         # the buffer is reused by the next batch: never hand it out
-        return tuple(o.clone() if self._buf is not None and o.data_ptr() == self._buf.data_ptr() else o for o in b)
+        return tuple(o.clone() if self._buf.holds(o) else o for o in b)
     def __iter__(self):
-        if self.device.type == 'cpu': keep_freed_memory()      # see 'Workers and speed'
+        if self.device.type == 'cpu': keep_freed_memory()      # 93
         it = iter(self._torch_dl())
         while True:
             try: b = next(it)
