@@ -5,6 +5,7 @@
 # %% ../nbs/03_datablock.ipynb #94794b50
 from __future__ import annotations
 import math, os, sys, textwrap, weakref
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -373,16 +374,15 @@ def _torch_dl(self: DataLoader):
     if self._dl is None or self._dl_speedups != enabled_speedups():     # the switch changed: new workers (93)
         self._dl_speedups = enabled_speedups()
         kw = dict(num_workers=self.num_workers, pin_memory=self.pin_memory and fast_enabled('pin_memory'),
-                  worker_init_fn=_worker_init, collate_fn=self._collate, **worker_options(self.num_workers))
+                  worker_init_fn=_worker_init, collate_fn=partial(collate, kinds=self.kinds), **worker_options(self.num_workers))
         if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
         self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
                                                shuffle=self.shuffle, drop_last=self.drop_last, **kw)
     return self._dl
-@patch
-def _collate(self: DataLoader, samples): return collate(samples, self.kinds)
 
 @patch
 def __iter__(self: DataLoader):
+    "The batches: from PyTorch's DataLoader (errors in workers made readable), then `after_batch`."
     if self.device.type == 'cpu': keep_freed_memory()      # 93
     it = iter(self._torch_dl())
     while True:
