@@ -13,13 +13,15 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from .data import in_test
+from .data import in_test, LabelError
+from .fast import fast_enabled, resize_rgb, Scratch
 
 # %% auto #0
-__all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'resize_image', 'Resize',
-           'RandomResizedCrop', 'flip_mat', 'rotate_mat', 'zoom_mat', 'crop_mat', 'homography', 'warp_mat',
-           'sample_grid', 'apply_mat', 'move_points', 'BatchTransform', 'AffineWarp', 'Lighting', 'RandomBlur',
-           'aug_transforms', 'Normalize', 'psnr', 'sharpness', 'to_batch', 'show_tensor']
+__all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'resize_image', 'Resize', 'patch',
+           'RandomResizedCrop', 'ItemTransformError', 'apply_item_tfms', 'flip_mat', 'rotate_mat', 'zoom_mat',
+           'crop_mat', 'homography', 'warp_mat', 'sample_grid', 'apply_mat', 'move_points', 'BatchTransform',
+           'AffineWarp', 'Lighting', 'psnr', 'sharpness', 'to_batch', 'show_tensor', 'RandomBlur', 'aug_transforms',
+           'Normalize']
 
 # %% ../nbs/02_presizing.ipynb #b3c1355c
 class ImageError(OSError):
@@ -33,6 +35,7 @@ def open_image(fn) -> Image.Image:
         raise ImageError(f"cannot open {fn} as an image ({type(e).__name__}: {e}). "
                          "Find such files with verify_images(get_image_files(path)) and remove them.") from e
 
+# %% ../nbs/02_presizing.ipynb #abeb97ca
 def _to_rgb(img: Image.Image) -> Image.Image:
     m = img.mode
     if m == 'RGB': return img
@@ -51,7 +54,7 @@ def load_rgb(img, draft: tuple[int, int] | None = None) -> Image.Image:
     fn = getattr(img, 'filename', None) or '<in-memory image>'
     try:
         orientation = img.getexif().get(0x0112, 1)                         # EXIF: 1 is upright
-        if draft is not None and getattr(img, 'format', None) == 'JPEG' and getattr(img, 'fp', None) is not None:
+        if draft is not None and fast_enabled('jpeg_draft') and getattr(img, 'format', None) == 'JPEG' and getattr(img, 'fp', None) is not None:
             w, h = draft
             if orientation in (5, 6, 7, 8): w, h = h, w                    # rotated 90°: the draft is asked of the raw image
             img.draft(None, (max(1, int(w)), max(1, int(h))))
@@ -71,6 +74,7 @@ class Points:
     def __len__(self): return len(self.xy)
     def __repr__(self): return f"Points({self.xy.tolist()})"
 
+# %% ../nbs/02_presizing.ipynb #2bf67663
 def _size2(size) -> tuple[int, int]:
     "(height, width) from an int or a (h, w) pair."
     if isinstance(size, int): return (size, size)
@@ -121,19 +125,13 @@ def _int_box(box, size):
     x0, y0 = min(max(0, round(box[0])), w - 1), min(max(0, round(box[1])), h - 1)
     return (x0, y0, min(max(x0 + 1, round(box[2])), w), min(max(y0 + 1, round(box[3])), h))
 
-_TORCH_RESAMPLE = {Image.Resampling.BILINEAR: 'bilinear', Image.Resampling.BICUBIC: 'bicubic'}
-
 def resize_image(img: Image.Image, size, resample=Image.Resampling.BILINEAR, box=None) -> Image.Image:
-    "PIL's `img.resize(size, resample, box)` with `box` in whole pixels; RGB bilinear/bicubic run on PyTorch's antialiased uint8 kernel."
+    "PIL's `img.resize(size, resample, box)` with `box` rounded to whole pixels (RGB bilinear/bicubic on PyTorch's kernel: 93)."
     box = (0, 0, *img.size) if box is None else _int_box(box, img.size)
-    mode = _TORCH_RESAMPLE.get(resample)
-    if mode is None or img.mode != 'RGB': return img.resize(tuple(size), resample, box=box)
-    x0, y0, x1, y1 = box
-    t = torch.from_numpy(np.array(img))[y0:y1, x0:x1].permute(2, 0, 1)[None]          # (1, 3, h, w), channels last
-    t = F.interpolate(t.contiguous(memory_format=torch.channels_last), size=(size[1], size[0]), mode=mode,
-                      antialias=True, align_corners=False)
-    return Image.fromarray(t[0].permute(1, 2, 0).contiguous().numpy())
+    out = resize_rgb(img, size, resample, box)
+    return out if out is not None else img.resize(tuple(size), resample, box=box)
 
+# %% ../nbs/02_presizing.ipynb #e0116b06
 class Resize(ItemTransform):
     "Resize to `size` (h, w) by 'crop' (random position on train, centre on valid), 'squish' or 'pad'."
     def __init__(self, size, method: str = 'crop', pad_mode: str = 'reflection', resample=Image.Resampling.BILINEAR):
@@ -171,6 +169,15 @@ class Resize(ItemTransform):
         s = min(tw / w, th / h); nw, nh = max(1, round(w * s)), max(1, round(h * s))
         return xy * torch.tensor([nw / w, nh / h]) + torch.tensor([(tw - nw) // 2, (th - nh) // 2])
 
+# %% ../nbs/02_presizing.ipynb #5f95f146
+def patch(f):
+    "Add function `f` to the class its `self` is annotated with: `@patch` over `def method(self: Cls, …)`."
+    cls = f.__annotations__['self']
+    if isinstance(cls, str): cls = eval(cls, f.__globals__)     # `from __future__ import annotations` keeps it a string
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, f)
+    return f
+
 # %% ../nbs/02_presizing.ipynb #05ae738b
 class RandomResizedCrop(ItemTransform):
     "Random crop of `min_scale`..1 of the area with aspect in `ratio`, resized to `size`; valid: centre crop with `val_xtra` margin."
@@ -200,19 +207,36 @@ class RandomResizedCrop(ItemTransform):
         return (math.ceil(w * s), math.ceil(h * s))
     def apply_image(self, img, box): return resize_image(img, self.size[::-1], self.resample, box=box)
     def apply_points(self, xy, size, box): return (xy - torch.tensor(box[:2])) * torch.tensor([self.size[1] / (box[2] - box[0]), self.size[0] / (box[3] - box[1])])
-    def __call__(self, sample, split_idx: int = 0):
-        # boxes are chosen on the raw size; a JPEG draft shrinks the image, so scale the box with it
-        single = not isinstance(sample, (tuple, list)); s = (sample,) if single else tuple(sample)
-        img = _first_image(s); raw = img.size; box = self.params(img, split_idx)
-        rgb = load_rgb(img, draft=self.draft_size(img, box))   # a JPEG draft changes img.size: keep `raw`
-        if _swapped(raw, rgb.size): box, kx, ky = self.params(rgb, split_idx), 1., 1.
-        else:   # a draft shrinks each side by its own (rounded) factor: scale per axis and stay inside the image
-            kx, ky = rgb.size[0] / raw[0], rgb.size[1] / raw[1]
-            box = (box[0] * kx, box[1] * ky, min(box[2] * kx, rgb.size[0]), min(box[3] * ky, rgb.size[1]))
-        box = _int_box(box, rgb.size)                       # whole pixels: the image and the points use this one box
-        out = [self.apply_image(rgb if o is img else load_rgb(o), box) if isinstance(o, Image.Image)
-               else Points(self.apply_points(o.xy * torch.tensor([kx, ky]), rgb.size, box)) if isinstance(o, Points) else o for o in s]
-        return out[0] if single else tuple(out)
+
+# %% ../nbs/02_presizing.ipynb #48602953
+@patch
+def __call__(self: RandomResizedCrop, sample, split_idx: int = 0):
+    "Crop a random (train) or central (valid) box of the raw image from its decoded pixels, points along."
+    single = not isinstance(sample, (tuple, list)); s = (sample,) if single else tuple(sample)
+    img = _first_image(s); raw = img.size; box = self.params(img, split_idx)
+    rgb = load_rgb(img, draft=self.draft_size(img, box))   # a JPEG draft changes img.size: keep `raw`
+    if _swapped(raw, rgb.size): box, kx, ky = self.params(rgb, split_idx), 1., 1.
+    else:   # a draft shrinks each side by its own (rounded) factor: scale per axis and stay inside the image
+        kx, ky = rgb.size[0] / raw[0], rgb.size[1] / raw[1]
+        box = (box[0] * kx, box[1] * ky, min(box[2] * kx, rgb.size[0]), min(box[3] * ky, rgb.size[1]))
+    box = _int_box(box, rgb.size)                       # whole pixels: the image and the points use this one box
+    out = [self.apply_image(rgb if o is img else load_rgb(o), box) if isinstance(o, Image.Image)
+           else Points(self.apply_points(o.xy * torch.tensor([kx, ky]), rgb.size, box)) if isinstance(o, Points) else o for o in s]
+    return out[0] if single else tuple(out)
+
+# %% ../nbs/02_presizing.ipynb #83610a9c
+class ItemTransformError(RuntimeError):
+    "An item transform failed: the message names it, `.tfm` is it (the DataLoader adds which item it was)."
+    def __init__(self, msg, tfm=None): super().__init__(msg); self.tfm = tfm
+
+def apply_item_tfms(tfms, sample, split_idx: int, trace=None):
+    "Run item transforms `tfms` on `sample` by their `order`; an `ItemTransform` gets `split_idx` (0 train, 1 valid). `trace(t, sample)` sees each step."
+    for t in sorted(tfms, key=lambda t: getattr(t, 'order', 0)):
+        try: sample = t(sample, split_idx) if isinstance(t, ItemTransform) else t(sample)
+        except (ImageError, LabelError): raise
+        except Exception as e: raise ItemTransformError(f"item transform {t!r} failed: {type(e).__name__}: {e}", t) from e
+        if trace is not None: trace(t, sample)
+    return sample
 
 # %% ../nbs/02_presizing.ipynb #a6fe190b
 def _eye(bs, device): return torch.eye(3, device=device).expand(bs, 3, 3).clone()
@@ -239,6 +263,7 @@ def crop_mat(cw, ch, cx, cy) -> torch.Tensor:
     m = _eye(len(cw), cw.device); m[:, 0, 0], m[:, 1, 1], m[:, 0, 2], m[:, 1, 2] = cw, ch, cx, cy
     return m
 
+# %% ../nbs/02_presizing.ipynb #313eda64
 def homography(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
     "The 3×3 matrices mapping the four points `src` (bs, 4, 2) onto `dst` (bs, 4, 2)."
     bs = src.shape[0]; x, y = src[..., 0], src[..., 1]; u, v = dst[..., 0], dst[..., 1]
@@ -255,6 +280,7 @@ def warp_mat(mx: torch.Tensor, my: torch.Tensor) -> torch.Tensor:
     moved = torch.stack([x * (1 + mx[:, None] * y), y * (1 + my[:, None] * x)], -1)
     return homography(corners, moved)
 
+# %% ../nbs/02_presizing.ipynb #6515e246
 def sample_grid(H: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     "The `grid_sample` grid (bs, h, w, 2): pixel centres of an output of `size` (h, w) mapped through `H` (output → input)."
     h, w = size; dev, dt = H.device, H.dtype
@@ -290,89 +316,119 @@ class BatchTransform:
     def encodes(self, b, kinds, split_idx): return b
     def decode(self, x): return x
 
+# %% ../nbs/02_presizing.ipynb #9349a34f
+def _corners(size, device, inverse=False) -> torch.Tensor:
+    "diag(w/(w−1), h/(h−1), 1): pixel-edge coordinates (±1 at the outer edges) → align_corners ones (±1 at the corner pixels' centres)."
+    h, w = size; s = torch.tensor([w / max(w - 1, 1), h / max(h - 1, 1), 1.], device=device)
+    return torch.diag(1 / s if inverse else s)
+
 class AffineWarp(BatchTransform):
     "Flip, rotate, zoom, warp and random crop composed into one matrix per image and applied with one `grid_sample`."
     order = 30
     def __init__(self, size=None, do_flip=True, flip_vert=False, max_rotate=10., min_zoom=1., max_zoom=1.1, max_warp=0.2,
-                 p_affine=0.75, min_scale=1., ratio=(3/4, 4/3), pad_mode='reflection', mode='bilinear'):
+                 p_affine=0.75, min_scale=1., ratio=(3/4, 4/3), pad_mode='reflection', mode='bilinear', align_corners=False, batch=False):
         self.size = None if size is None else _size2(size)
         self.do_flip, self.flip_vert, self.max_rotate, self.min_zoom, self.max_zoom = do_flip, flip_vert, max_rotate, min_zoom, max_zoom
         self.max_warp, self.p_affine, self.min_scale, self.ratio, self.pad_mode, self.mode = max_warp, p_affine, min_scale, ratio, pad_mode, mode
+        self.align_corners, self.batch = align_corners, batch
     def __repr__(self): return (f"AffineWarp(size={self.size}, max_rotate={self.max_rotate}, zoom=({self.min_zoom}, {self.max_zoom}), "
-                                f"max_warp={self.max_warp}, min_scale={self.min_scale})")
-
-    def matrices(self, bs: int, in_size, out_size, device='cpu') -> torch.Tensor:
-        "Draw the batch's random matrices (bs, 3, 3), output → input."
-        dev = device; H = _eye(bs, dev)
-        u = lambda: torch.rand(bs, device=dev)
-        use = lambda p: u() < p
-        if self.min_scale < 1:                      # random crop: area fraction and aspect ratio, kept inside the image
-            area = self.min_scale + (1 - self.min_scale) * u()
-            lr = math.log(self.ratio[0]) + (math.log(self.ratio[1]) - math.log(self.ratio[0])) * u()
-            cw, ch = (area * lr.exp()).sqrt().clamp(max=1), (area / lr.exp()).sqrt().clamp(max=1)
-            H = H @ crop_mat(cw, ch, (1 - cw) * (2 * u() - 1), (1 - ch) * (2 * u() - 1))
-        aspect = out_size[1] / out_size[0]
-        if self.max_zoom > 1 or self.min_zoom < 1:
-            z = self.min_zoom + (self.max_zoom - self.min_zoom) * u()
-            z = torch.where(use(self.p_affine), z, torch.ones_like(z))
-            H = H @ zoom_mat(z, 2 * u() - 1, 2 * u() - 1)
-        if self.max_rotate:
-            deg = (2 * u() - 1) * self.max_rotate * use(self.p_affine)
-            H = H @ rotate_mat(deg, aspect)
-        if self.do_flip:
-            H = H @ flip_mat(use(0.5))
-            if self.flip_vert:
-                v = _eye(bs, dev); v[:, 1, 1] = torch.where(use(0.5), -1., 1.); H = H @ v
-        if self.max_warp:
-            on = use(self.p_affine)
-            H = H @ warp_mat((2 * u() - 1) * self.max_warp * on, (2 * u() - 1) * self.max_warp * on)
-        return H
-
+                                f"max_warp={self.max_warp}, min_scale={self.min_scale}"
+                                f"{', align_corners=True' if self.align_corners else ''}{', batch=True' if self.batch else ''})")
     def encodes(self, b, kinds, split_idx):
         x = b[kinds.index('image')]
-        out_size = self.size or tuple(x.shape[-2:])
-        H = self.matrices(len(x), x.shape[-2:], out_size, x.device) if split_idx == 0 else _eye(len(x), x.device)
-        if split_idx != 0 and out_size == tuple(x.shape[-2:]): return b   # validation at the same size: nothing to do
+        in_size, out_size = tuple(x.shape[-2:]), self.size or tuple(x.shape[-2:])
+        if split_idx != 0 and out_size == in_size: return b        # validation at the same size: nothing to do
+        H = self.matrices(len(x), in_size, out_size, x.device) if split_idx == 0 else _eye(len(x), x.device)
+        if self.align_corners: H = _corners(in_size, x.device, inverse=True) @ H @ _corners(out_size, x.device)
         return tuple(apply_mat(o, H, out_size, self.pad_mode, self.mode) if k == 'image'
                      else move_points(o, H) if k == 'point' else o for o, k in zip(b, kinds))
+
+# %% ../nbs/02_presizing.ipynb #b2b82729
+@patch
+def matrices(self: AffineWarp, bs: int, in_size, out_size, device='cpu') -> torch.Tensor:
+    "Draw the batch's random matrices (bs, 3, 3), output → input; with `batch`, one draw for the whole batch."
+    if self.batch and bs > 1: return self.matrices(1, in_size, out_size, device).expand(bs, 3, 3).clone()
+    dev = device; H = _eye(bs, dev)
+    u = lambda: torch.rand(bs, device=dev)
+    use = lambda p: u() < p
+    if self.min_scale < 1:                      # random crop: area fraction and aspect ratio, kept inside the image
+        area = self.min_scale + (1 - self.min_scale) * u()
+        lr = math.log(self.ratio[0]) + (math.log(self.ratio[1]) - math.log(self.ratio[0])) * u()
+        cw, ch = (area * lr.exp()).sqrt().clamp(max=1), (area / lr.exp()).sqrt().clamp(max=1)
+        H = H @ crop_mat(cw, ch, (1 - cw) * (2 * u() - 1), (1 - ch) * (2 * u() - 1))
+    aspect = out_size[1] / out_size[0]
+    if self.max_zoom > 1 or self.min_zoom < 1:
+        z = self.min_zoom + (self.max_zoom - self.min_zoom) * u()
+        z = torch.where(use(self.p_affine), z, torch.ones_like(z))
+        H = H @ zoom_mat(z, 2 * u() - 1, 2 * u() - 1)
+    if self.max_rotate:
+        deg = (2 * u() - 1) * self.max_rotate * use(self.p_affine)
+        H = H @ rotate_mat(deg, aspect)
+    if self.do_flip:
+        H = H @ flip_mat(use(0.5))
+        if self.flip_vert:
+            v = _eye(bs, dev); v[:, 1, 1] = torch.where(use(0.5), -1., 1.); H = H @ v
+    if self.max_warp:
+        on = use(self.p_affine)
+        H = H @ warp_mat((2 * u() - 1) * self.max_warp * on, (2 * u() - 1) * self.max_warp * on)
+    return H
 
 # %% ../nbs/02_presizing.ipynb #a506e54c
 class Lighting(BatchTransform):
     "Random brightness (add logit(b), b ~ U(0.5±max_lighting/2)) and contrast (×c, log c ~ U(±−log(1−max_lighting))) in logit space."
     order = 40
-    def __init__(self, max_lighting=0.2, p=0.75):
+    def __init__(self, max_lighting=0.2, p=0.75, batch=False):
         if not 0 <= max_lighting < 1: raise ValueError(f"Lighting: max_lighting must be in [0, 1), got {max_lighting}")
-        self.max_lighting, self.p = max_lighting, p
+        self.max_lighting, self.p, self.batch = max_lighting, p, batch
     def __repr__(self): return f"Lighting(max_lighting={self.max_lighting}, p={self.p})"
     def encodes(self, b, kinds, split_idx):
         if split_idx != 0 or not self.max_lighting: return b
         return tuple(self.apply(o) if k == 'image' else o for o, k in zip(b, kinds))
     def apply(self, x):
-        bs, dev, m = len(x), x.device, self.max_lighting
+        bs, dev, m = 1 if self.batch else len(x), x.device, self.max_lighting      # batch: one draw for all
         br = 0.5 * (1 - m) + m * torch.rand(bs, device=dev)              # U(0.5(1−m), 0.5(1+m))
         br = torch.where(torch.rand(bs, device=dev) < self.p, br, torch.full_like(br, 0.5))
         lo = math.log(1 - m); c = (lo + (-2 * lo) * torch.rand(bs, device=dev)).exp()
         c = torch.where(torch.rand(bs, device=dev) < self.p, c, torch.ones_like(c))
-        # one new tensor (the clamp), then in place: big fresh tensors cost page faults on the CPU
-        return (x.clamp(1e-5, 1 - 1e-5).logit_().add_(torch.logit(br).view(-1, 1, 1, 1).to(x.dtype))
-                 .mul_(c.view(-1, 1, 1, 1).to(x.dtype)).sigmoid_())
+        br, c, y = torch.logit(br).view(-1, 1, 1, 1).to(x.dtype), c.view(-1, 1, 1, 1).to(x.dtype), x.clamp(1e-5, 1 - 1e-5)
+        if fast_enabled('reuse_memory'): return y.logit_().add_(br).mul_(c).sigmoid_()   # one new tensor, then in place (93)
+        return ((y.logit() + br) * c).sigmoid()
+
+# %% ../nbs/02_presizing.ipynb #6091aec1
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    "Peak signal-to-noise ratio (dB) between images in [0, 1]."
+    return float(10 * torch.log10(1 / F.mse_loss(a.float(), b.float()).clamp_min(1e-12)))
+
+def sharpness(x: torch.Tensor) -> float:
+    "Mean absolute difference between neighbouring pixels: blur lowers it."
+    x = x.float(); return float(((x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()) / 2)
+
+def to_batch(img: Image.Image) -> torch.Tensor:
+    "A PIL image as a (1, 3, h, w) float tensor in [0, 1]."
+    return torch.from_numpy(np.array(load_rgb(img))).permute(2, 0, 1)[None].float() / 255
+
+def show_tensor(x, ax=None, title=None):
+    "Show a (3, h, w) or (1, 3, h, w) image tensor in [0, 1]."
+    if ax is None:
+        import matplotlib.pyplot as plt
+        ax = plt.subplots(figsize=(3, 3))[1]
+    x = x[0] if x.dim() == 4 else x
+    ax.imshow(x.permute(1, 2, 0).clamp(0, 1).cpu().numpy()); ax.axis('off')
+    if title: ax.set_title(title, fontsize=9)
+    return ax
 
 # %% ../nbs/02_presizing.ipynb #ae274dad
 class RandomBlur(BatchTransform):
     "Training only: blur each image by its own random amount — kernel [a, 1−2a, a] along x and y, a ~ U(0, `max_blur`)."
     order = 35
-    def __init__(self, max_blur: float = 0.25):
+    def __init__(self, max_blur: float = 0.25, batch=False):
         if not 0 <= max_blur <= 1 / 3: raise ValueError(f"RandomBlur: max_blur must be in [0, 1/3] (the kernel's centre stays the largest), got {max_blur}")
-        self.max_blur, self._tmp = max_blur, None
+        self.max_blur, self.batch, self._tmp = max_blur, batch, Scratch()
     def __repr__(self): return f"RandomBlur(max_blur={self.max_blur})"
     def encodes(self, b, kinds, split_idx):
         if split_idx != 0 or not self.max_blur: return b
-        return tuple(self.blur(o, self.max_blur * torch.rand(len(o), device=o.device), self._scratch(o)) if k == 'image' else o
+        return tuple(self.blur(o, self.max_blur * torch.rand(1 if self.batch else len(o), device=o.device), self._tmp.get(o)) if k == 'image' else o
                      for o, k in zip(b, kinds))
-    def _scratch(self, x):
-        if self._tmp is None or self._tmp.shape != x.shape or self._tmp.dtype != x.dtype or self._tmp.device != x.device:
-            self._tmp = torch.empty_like(x)
-        return self._tmp
     @staticmethod
     def blur(x: torch.Tensor, a: torch.Tensor, scratch: torch.Tensor | None = None) -> torch.Tensor:
         "Blur image `i` of `x` (B, C, H, W) with [a[i], 1−2a[i], a[i]] along x, then y; edges renormalised. Returns a new tensor."
@@ -394,15 +450,16 @@ def _renormalise_edges(t, dim, a):
 # %% ../nbs/02_presizing.ipynb #75310a48
 def aug_transforms(mult=1.0, do_flip=True, flip_vert=False, max_rotate=10., min_zoom=1., max_zoom=1.1, max_lighting=0.2,
                    max_warp=0.2, p_affine=0.75, p_lighting=0.75, xtra_tfms=None, size=None, mode='bilinear',
-                   pad_mode='reflection', align_corners=True, batch=False, min_scale=1., max_blur=0.25) -> list:
+                   pad_mode='reflection', align_corners=False, batch=False, min_scale=1., max_blur=0.25) -> list:
     "The book's standard augmentations as batch transforms: one `AffineWarp` (one interpolation), `RandomBlur`, `Lighting`."
     max_rotate, max_lighting, max_warp = max_rotate * mult, max_lighting * mult, max_warp * mult
     tfms = [AffineWarp(size, do_flip, flip_vert, max_rotate, min_zoom, max_zoom, max_warp, p_affine, min_scale, ratio=(1, 1),
-                       pad_mode=pad_mode, mode=mode)]
-    if max_blur: tfms.append(RandomBlur(max_blur))
-    if max_lighting: tfms.append(Lighting(max_lighting, p_lighting))
+                       pad_mode=pad_mode, mode=mode, align_corners=align_corners, batch=batch)]
+    if max_blur: tfms.append(RandomBlur(max_blur, batch=batch))
+    if max_lighting: tfms.append(Lighting(max_lighting, p_lighting, batch=batch))
     return tfms + list(xtra_tfms or [])
 
+# %% ../nbs/02_presizing.ipynb #b1926d57
 imagenet_stats = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
 class Normalize(BatchTransform):
@@ -414,28 +471,8 @@ class Normalize(BatchTransform):
     @classmethod
     def from_stats(cls, mean, std): return cls(mean, std)
     def __repr__(self): return f"Normalize(mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()})"
-    def encodes(self, b, kinds, split_idx):
-        return tuple(torch.addcmul(self.shift.to(o.device, o.dtype), o, self.scale.to(o.device, o.dtype)) if k == 'image' else o
-                     for o, k in zip(b, kinds))
+    def encodes(self, b, kinds, split_idx): return tuple(self.apply(o) if k == 'image' else o for o, k in zip(b, kinds))
+    def apply(self, x):
+        if fast_enabled('one_pass_normalize'): return torch.addcmul(self.shift.to(x.device, x.dtype), x, self.scale.to(x.device, x.dtype))
+        return (x - self.mean.to(x.device, x.dtype)) / self.std.to(x.device, x.dtype)
     def decode(self, x): return x * self.std.to(x.device, x.dtype) + self.mean.to(x.device, x.dtype)
-
-# %% ../nbs/02_presizing.ipynb #6091aec1
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    "Peak signal-to-noise ratio (dB) between images in [0, 1]."
-    return float(10 * torch.log10(1 / F.mse_loss(a.float(), b.float()).clamp_min(1e-12)))
-
-def sharpness(x: torch.Tensor) -> float:
-    "Mean absolute difference between neighbouring pixels: blur lowers it."
-    x = x.float(); return float(((x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()) / 2)
-
-def to_batch(img: Image.Image) -> torch.Tensor:
-    "A PIL image as a (1, 3, h, w) float tensor in [0, 1]."
-    return torch.from_numpy(np.array(load_rgb(img))).permute(2, 0, 1)[None].float() / 255
-
-def show_tensor(x, ax=None, title=None):
-    "Show a (3, h, w) or (1, 3, h, w) image tensor in [0, 1]."
-    if ax is None: ax = plt.subplots(figsize=(3, 3))[1]
-    x = x[0] if x.dim() == 4 else x
-    ax.imshow(x.permute(1, 2, 0).clamp(0, 1).cpu().numpy()); ax.axis('off')
-    if title: ax.set_title(title, fontsize=9)
-    return ax

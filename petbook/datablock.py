@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_datablock.ipynb #94794b50
 from __future__ import annotations
-import ctypes, math, os, sys, textwrap, warnings, weakref
+import math, os, sys, textwrap, weakref
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -13,12 +14,16 @@ import torch
 from PIL import Image
 
 from .data import in_test, LabelError
-from .augment import ImageError, Points, ItemTransform, BatchTransform, Normalize, open_image, load_rgb
+from .augment import (ImageError, Points, BatchTransform, Normalize, open_image, load_rgb, patch,
+                             apply_item_tfms, ItemTransformError)
+from .fast import keep_freed_memory, stack_batch, Scratch, worker_options, setup_worker, fast_enabled, enabled_speedups
+_all_ = ['keep_freed_memory']   # still `from petbook.datablock import keep_freed_memory`; it lives in petbook.fast (93)
 
 # %% auto #0
-__all__ = ['CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock', 'RegressionBlock',
-           'DatasetSplit', 'Datasets', 'CollateError', 'default_device', 'default_num_workers', 'collate', 'to_tensors',
-           'keep_freed_memory', 'DataLoader', 'plt_subplots', 'show_sample', 'DataLoaders', 'DataBlock']
+__all__ = ['MAX_WORKERS', 'CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock',
+           'RegressionBlock', 'DataBlock', 'DatasetSplit', 'Datasets', 'CollateError', 'default_device',
+           'default_num_workers', 'collate', 'to_tensors', 'DataLoader', 'DataLoaders', 'plt_subplots', 'show_sample',
+           'keep_freed_memory']
 
 # %% ../nbs/03_datablock.ipynb #a9658f41
 class CategoryMap(list):
@@ -32,6 +37,7 @@ class CategoryMap(list):
                              f"({len(self)} labels: {list(self)[:8]}{'…' if len(self) > 8 else ''}). A validation label that "
                              "never appears in training can't be predicted: check the splitter or pass vocab=… explicitly.") from None
 
+# %% ../nbs/03_datablock.ipynb #bc34e5c9
 class TransformBlock:
     "The base block: encode a raw value, make it a tensor, decode it back. `kind` tells transforms what it is."
     kind = 'other'
@@ -43,10 +49,11 @@ class TransformBlock:
     def decode(self, t): return t
     def __repr__(self): return f"{type(self).__name__}()"
 
+# %% ../nbs/03_datablock.ipynb #a48d2568
 class ImageBlock(TransformBlock):
     "Images: paths (or PIL images) opened lazily; a uint8 (3, h, w) tensor after item transforms."
     kind = 'image'
-    def __init__(self, cls=None): super().__init__()
+    def __init__(self): super().__init__()          # fastai's `cls` (PILImage, PILImageBW): petbook's images are RGB
     def encode(self, o, item=None):
         if isinstance(o, Image.Image): return o
         if isinstance(o, (str, Path)): return open_image(o)
@@ -56,6 +63,7 @@ class ImageBlock(TransformBlock):
         return torch.from_numpy(a.copy()).permute(2, 0, 1)
     def decode(self, t): return t
 
+# %% ../nbs/03_datablock.ipynb #b2a0384e
 class CategoryBlock(TransformBlock):
     "A single label per item, encoded as its index in a sorted `vocab` built from the training labels."
     kind = 'category'
@@ -74,6 +82,7 @@ class CategoryBlock(TransformBlock):
     def to_tensor(self, o, img_size=None): return torch.tensor(o, dtype=torch.long)
     def decode(self, t): return self.vocab[int(t)]
 
+# %% ../nbs/03_datablock.ipynb #bfc0e7b2
 class MultiCategoryBlock(TransformBlock):
     "Zero or more labels per item, encoded one-hot over a sorted `vocab` (or already one-hot if `encoded`)."
     kind = 'multicategory'
@@ -94,6 +103,7 @@ class MultiCategoryBlock(TransformBlock):
     def to_tensor(self, o, img_size=None): return o.float()
     def decode(self, t): return [self.vocab[i] for i in torch.where(torch.as_tensor(t) > 0.5)[0].tolist()]
 
+# %% ../nbs/03_datablock.ipynb #b1c6a78e
 class PointBlock(TransformBlock):
     "Points on the image: (n, 2) pixel coordinates (x, y), scaled to [−1, 1] by the final image size in the batch."
     kind = 'point'
@@ -106,6 +116,7 @@ class PointBlock(TransformBlock):
         return o.xy / torch.tensor([w, h], dtype=torch.float32) * 2 - 1
     def decode(self, t): return t
 
+# %% ../nbs/03_datablock.ipynb #20a73aab
 class RegressionBlock(TransformBlock):
     "Continuous target(s) as a float tensor."
     kind = 'regression'
@@ -114,324 +125,6 @@ class RegressionBlock(TransformBlock):
         try: return torch.as_tensor(np.asarray(o, dtype=np.float32))
         except Exception as e: raise LabelError(f"RegressionBlock: get_y returned {o!r:.80} for {item!r:.120}, which is not a number") from e
     def to_tensor(self, o, img_size=None): return o.float()
-
-# %% ../nbs/03_datablock.ipynb #d4186959
-def _name(o) -> str:
-    "A short printable name for an item (a path's name, a row's first fields)."
-    if isinstance(o, Path): return o.name
-    if hasattr(o, 'to_dict'): return str({k: v for k, v in list(o.to_dict().items())[:3]})
-    return repr(o)[:100]
-
-class DatasetSplit:
-    "One split (train or valid) of a `Datasets`: indexable, returns encoded samples."
-    def __init__(self, dsets: 'Datasets', idxs, split_idx: int):
-        self.dsets, self.idxs, self.split_idx = dsets, list(idxs), split_idx
-    def __len__(self): return len(self.idxs)
-    def __getitem__(self, i): return self.dsets[self.idxs[i]]
-    @property
-    def items(self): return [self.dsets.items[i] for i in self.idxs]
-    @property
-    def vocab(self): return self.dsets.vocab
-    def __repr__(self): return f"DatasetSplit({'train' if self.split_idx == 0 else 'valid'}, {len(self)} items)"
-
-class Datasets:
-    "Items encoded by `blocks` through `getters`, with `train` and `valid` splits; targets checked up front."
-    def __init__(self, items, blocks: Sequence[TransformBlock], getters: Sequence[Callable | None], splits=None, n_inp: int = 1):
-        self.items = items if hasattr(items, 'iloc') else list(items)
-        self.blocks, self.getters, self.n_inp = list(blocks), list(getters), n_inp
-        n = len(self.items)
-        self.splits = splits if splits is not None else (list(range(n)), [])
-        rows = self._rows()
-        self._cache = {}
-        for j, (b, g) in enumerate(zip(self.blocks, self.getters)):
-            if b.kind == 'image': continue                         # images: lazy
-            raw = [self._get(g, rows[i], j) for i in range(n)]
-            b.setup([raw[i] for i in self.splits[0]])              # vocab from the training labels
-            self._cache[j] = [b.encode(r, _name(rows[i])) for i, r in enumerate(raw)]
-    def _rows(self):
-        return [r for _, r in self.items.iterrows()] if hasattr(self.items, 'iterrows') else self.items
-    def _get(self, g, o, j):
-        if g is None: return o
-        which = f"get_{'x' if j < self.n_inp else 'y'} ({getattr(g, '__name__', g)!r})"
-        try: v = g(o)
-        except LabelError: raise
-        except Exception as e:
-            raise LabelError(f"{which} failed on item {_name(o)}: {type(e).__name__}: {e}") from e
-        if v is None: raise LabelError(f"{which} returned None for item {_name(o)}: does the function `return` its result?")
-        return v
-    def __len__(self): return len(self.items)
-    def __getitem__(self, i):
-        row = self.items.iloc[i] if hasattr(self.items, 'iloc') else self.items[i]
-        return tuple(self._cache[j][i] if j in self._cache else b.encode(self._get(g, row, j), _name(row))
-                     for j, (b, g) in enumerate(zip(self.blocks, self.getters)))
-    @property
-    def train(self): return DatasetSplit(self, self.splits[0], 0)
-    @property
-    def valid(self): return DatasetSplit(self, self.splits[1], 1)
-    @property
-    def kinds(self): return [b.kind for b in self.blocks]
-    @property
-    def vocab(self):
-        v = [getattr(b, 'vocab', None) for b in self.blocks[self.n_inp:]]
-        v = [o for o in v if o is not None]
-        return v[0] if len(v) == 1 else (v or None)
-    def decode(self, sample): return tuple(b.decode(o) for b, o in zip(self.blocks, sample))
-    def __repr__(self): return f"Datasets({len(self.splits[0])} train, {len(self.splits[1])} valid; blocks={[type(b).__name__ for b in self.blocks]})"
-
-# %% ../nbs/03_datablock.ipynb #0a396d66
-class CollateError(RuntimeError):
-    "Samples could not be stacked into a batch (the message gives the shapes and the fix)."
-
-def default_device() -> torch.device:
-    "CUDA if available, else Apple's MPS if available, else the CPU."
-    if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
-    return torch.device('cpu')
-
-def default_num_workers() -> int:
-    "Worker processes for item transforms: $PETBOOK_NUM_WORKERS, else 0 under test or off Linux, else the cores (≤ 8)."
-    if 'PETBOOK_NUM_WORKERS' in os.environ: return int(os.environ['PETBOOK_NUM_WORKERS'])
-    if in_test() or not sys.platform.startswith('linux'): return 0
-    return min(8, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
-
-def _stack(ts):
-    "`torch.stack`; in a worker process, straight into shared memory, so sending the batch to the main process copies nothing."
-    if torch.utils.data.get_worker_info() is None or any(t.shape != ts[0].shape for t in ts): return torch.stack(ts)
-    t0 = ts[0]; out = t0.new_empty(0)
-    out.set_(t0.untyped_storage()._new_shared(len(ts) * t0.numel() * t0.element_size()), 0, (len(ts), *t0.shape))
-    return torch.stack(ts, out=out)
-
-def collate(samples, kinds=None):
-    "Stack a list of sample tuples into a batch tuple, explaining shape mismatches."
-    out = []
-    for j, elems in enumerate(zip(*samples)):
-        try:
-            if kinds and kinds[j] == 'image' and elems[0].dim() == 3:   # stack as (h, w, c): a plain copy, and a channels-last batch
-                out.append(_stack([t.permute(1, 2, 0) for t in elems]).permute(0, 3, 1, 2))
-            else: out.append(_stack(elems))
-        except RuntimeError as e:
-            shapes = [tuple(t.shape) for t in elems]
-            kind = kinds[j] if kinds else 'element'
-            fix = ("items have different sizes: add item_tfms=Resize(…) (or RandomResizedCrop) so every image has the same size "
-                   "before batching") if kind == 'image' else "each item must give a tensor of the same shape"
-            raise CollateError(f"could not collate element {j} ({kind}) of the samples into a batch: shapes {shapes[:8]}"
-                               f"{' …' if len(shapes) > 8 else ''} differ. Fix: {fix}.") from e
-    return tuple(out)
-
-def to_tensors(sample, blocks) -> tuple:
-    "Each element of a transformed sample as a tensor; images first, since points are scaled by the image's size."
-    out = [b.to_tensor(o) if b.kind == 'image' else None for b, o in zip(blocks, sample)]
-    size = next(((t.shape[2], t.shape[1]) for t in out if t is not None), None)
-    return tuple(t if t is not None else b.to_tensor(o, size) for t, b, o in zip(out, blocks, sample))
-
-class _ItemPipeline(torch.utils.data.Dataset):
-    "What runs in the workers: encoded sample → item transforms → tensors."
-    def __init__(self, split: DatasetSplit, item_tfms, blocks):
-        self.split, self.item_tfms, self.blocks = split, sorted(item_tfms, key=lambda t: getattr(t, 'order', 0)), blocks
-    def __len__(self): return len(self.split)
-    def __getitem__(self, i):
-        s = self.split[i]; step = 'encode'
-        try:
-            for t in self.item_tfms:
-                step = repr(t); s = t(s, self.split.split_idx) if isinstance(t, ItemTransform) else t(s)
-            step = 'to_tensor'
-            return to_tensors(s, self.blocks)
-        except (ImageError, LabelError): raise
-        except Exception as e:
-            items = self.split.dsets.items; j = self.split.idxs[i]
-            item = items.iloc[j] if hasattr(items, 'iloc') else items[j]
-            raise RuntimeError(f"item {_name(item)} failed in item transform {step}: {type(e).__name__}: {e}") from e
-
-_malloc_kept = None
-
-def keep_freed_memory(limit: int = 1 << 30) -> bool:
-    "Ask glibc's malloc to keep freed blocks below `limit` bytes for reuse (Linux); `PETBOOK_MALLOC=0` opts out. True if set."
-    global _malloc_kept
-    if _malloc_kept is None:
-        _malloc_kept = False
-        if sys.platform.startswith('linux') and os.environ.get('PETBOOK_MALLOC', '1') != '0':
-            try:
-                libc = ctypes.CDLL(None)
-                # M_MMAP_THRESHOLD (−3): blocks this big come from the heap, not fresh mmaps; M_TRIM_THRESHOLD (−1): keep them
-                _malloc_kept = bool(libc.mallopt(-3, limit)) and bool(libc.mallopt(-1, limit))
-            except (OSError, AttributeError): pass
-    return _malloc_kept
-
-_live_loaders = weakref.WeakSet()   # our DataLoaders, so forked workers can find the iterators they inherited
-
-def _worker_init(_):
-    torch.set_num_threads(1)   # each worker is one core's worth of work; don't oversubscribe
-    # A forked worker holds copies of every live iterator of the parent. Their worker processes belong to the
-    # parent: mark the copies as shut down, so that this process never tries to stop them when it exits.
-    for dl in list(_live_loaders):
-        it = getattr(dl._dl, '_iterator', None) if dl._dl is not None else None
-        if it is not None: it._shutdown = True
-
-
-def _worker_message(e: Exception) -> str:
-    "The original message of an error re-raised from a DataLoader worker, without the worker's traceback."
-    msg, tag = str(e), f"{type(e).__module__}.{type(e).__qualname__}: "
-    k = msg.rfind(tag)
-    if k < 0: k = msg.rfind(f"{type(e).__name__}: "); tag = f"{type(e).__name__}: "
-    return (msg[k + len(tag):].strip() if k >= 0 else msg.strip().splitlines()[-1]) + ' (raised in a DataLoader worker)'
-
-class DataLoader:
-    "Batches of one split: item transforms in workers, collation, then device transfer and batch transforms."
-    def __init__(self, split: DatasetSplit, blocks, bs=64, shuffle=False, drop_last=False, item_tfms=None, batch_tfms=None,
-                 num_workers=None, device=None, pin_memory=None):
-        self.split, self.blocks, self.bs, self.shuffle, self.drop_last = split, list(blocks), bs, shuffle, drop_last
-        self.kinds = [b.kind for b in self.blocks]
-        self._dl, self._buf = None, None
-        self.item_tfms, self.batch_tfms = item_tfms, batch_tfms
-        self.num_workers = default_num_workers() if num_workers is None else num_workers
-        self.device = torch.device(device) if device is not None else default_device()
-        self.pin_memory = (self.device.type == 'cuda') if pin_memory is None else pin_memory
-        _live_loaders.add(self)
-    # Worker processes hold a copy of the transforms made when they started: changing them restarts the workers.
-    # They are tuples, so an in-place `.append` fails loudly instead of being silently ignored by the workers.
-    @property
-    def item_tfms(self): return self._item_tfms
-    @item_tfms.setter
-    def item_tfms(self, tfms): self._item_tfms = tuple(tfms or ()); self._dl = None
-    @property
-    def batch_tfms(self): return self._batch_tfms
-    @batch_tfms.setter
-    def batch_tfms(self, tfms): self._batch_tfms = tuple(sorted(tfms or (), key=lambda t: getattr(t, 'order', 50))); self._dl = None
-    @property
-    def split_idx(self): return self.split.split_idx
-    @property
-    def dataset(self): return self.split
-    @property
-    def items(self): return self.split.items
-    @property
-    def vocab(self): return self.split.vocab
-    @property
-    def n(self): return len(self.split)
-    def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
-    def _torch_dl(self):
-        if self._dl is None:
-            kw = dict(num_workers=self.num_workers, pin_memory=self.pin_memory, worker_init_fn=_worker_init, collate_fn=self._collate)
-            if self.num_workers > 0:
-                kw.update(persistent_workers=True, prefetch_factor=4)
-                if sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
-            self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
-                                                   shuffle=self.shuffle, drop_last=self.drop_last, **kw)
-        return self._dl
-    def _collate(self, samples): return collate(samples, self.kinds)
-    def _to_float(self, x):
-        "uint8 → float in [0, 1], into a buffer reused from batch to batch (fresh big tensors cost page faults on the CPU)."
-        if self._buf is None or self._buf.shape != x.shape or self._buf.stride() != x.stride() or self._buf.device != x.device:
-            self._buf = torch.empty_like(x, dtype=torch.float32)
-        return self._buf.copy_(x).mul_(1 / 255)
-    def after_batch(self, b):
-        "Move a collated batch to the device, make images float in [0, 1], run the batch transforms."
-        b = tuple(o.to(self.device, non_blocking=True) for o in b)
-        b = tuple(self._to_float(o) if k == 'image' and o.dtype == torch.uint8 else o for o, k in zip(b, self.kinds))
-        for t in self.batch_tfms: b = t(b, self.kinds, self.split_idx) if isinstance(t, BatchTransform) else t(b)
-        # the buffer is reused by the next batch: never hand it out
-        return tuple(o.clone() if self._buf is not None and o.data_ptr() == self._buf.data_ptr() else o for o in b)
-    def __iter__(self):
-        if self.device.type == 'cpu': keep_freed_memory()      # see 'Workers and speed'
-        it = iter(self._torch_dl())
-        while True:
-            try: b = next(it)
-            except StopIteration: return
-            except (ImageError, LabelError, RuntimeError) as e:    # from a worker: torch puts its traceback in the message
-                if 'DataLoader worker process' not in str(e): raise
-                raise type(e)(_worker_message(e)) from None
-            yield self.after_batch(b)
-    def one_batch(self):
-        "The first batch (fully transformed)."
-        it = iter(self)
-        try: return next(it)
-        except StopIteration: raise ValueError(f"this DataLoader has no batches: {self.n} items with bs={self.bs}{' and drop_last' if self.drop_last else ''}") from None
-    def to(self, device):
-        self.device = torch.device(device); self.pin_memory = self.device.type == 'cuda'; self._dl = None; return self
-    def decode(self, b):
-        "Undo the batch transforms that can be undone (Normalize) and decode each element for display."
-        b = list(b)
-        for t in reversed(self.batch_tfms):
-            if isinstance(t, Normalize): b = [t.decode(o) if k == 'image' else o for o, k in zip(b, self.kinds)]
-        return b
-    def show_batch(self, b=None, nrows=3, ncols=3, max_n=9, figsize=None, **kw):
-        "Show decoded images of a batch with their labels (or points)."
-        b = self.decode(b if b is not None else self.one_batch())
-        n = min(max_n, nrows * ncols, len(b[0]))
-        fig, axs = plt_subplots(nrows, ncols, figsize=figsize or (ncols * 3, nrows * 3))
-        for i, ax in enumerate(np.array(axs).flat):
-            ax.axis('off')
-            if i >= n: continue
-            show_sample([o[i] for o in b], self.blocks, ax)
-        return fig
-    def __repr__(self): return f"DataLoader({'train' if self.split_idx == 0 else 'valid'}, {self.n} items, bs={self.bs}, {len(self)} batches, device={self.device})"
-
-def plt_subplots(nrows, ncols, figsize):
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
-    return fig, axs
-
-def show_sample(sample, blocks, ax, title_extra=''):
-    "Draw one decoded sample: the image, points on it, labels as the title."
-    title = []
-    for o, b in zip(sample, blocks):
-        if b.kind == 'image':
-            x = o.detach().float().cpu(); x = x / 255 if x.max() > 1.5 else x
-            ax.imshow(x.permute(1, 2, 0).clamp(0, 1).numpy()); h, w = x.shape[-2:]
-            ax.set_xlim(-0.5, w - 0.5); ax.set_ylim(h - 0.5, -0.5)
-        elif b.kind == 'point':
-            p = (o.detach().float().cpu().view(-1, 2) + 1) / 2 * torch.tensor([w, h])
-            ax.scatter(p[:, 0], p[:, 1], s=40, c='magenta', marker='x')
-        elif b.kind in ('category', 'multicategory'):
-            d = b.decode(o.cpu()); title.append(d if isinstance(d, str) else ';'.join(d))
-        elif b.kind == 'regression': title.append(', '.join(f'{v:.3g}' for v in o.flatten().tolist()))
-    ax.set_title(' '.join(title) + title_extra, fontsize=9); ax.axis('off')
-
-class DataLoaders:
-    "The training and validation `DataLoader`s, with the vocabulary, the device and `show_batch`."
-    def __init__(self, train: DataLoader, valid: DataLoader, path='.'):
-        self.train, self.valid, self.path = train, valid, Path(path)
-    @property
-    def loaders(self): return [self.train, self.valid]
-    def __getitem__(self, i): return self.loaders[i]
-    @property
-    def device(self): return self.train.device
-    @device.setter
-    def device(self, d): self.to(d)
-    def to(self, device):
-        for dl in self.loaders: dl.to(device)
-        return self
-    def cpu(self): return self.to('cpu')
-    def cuda(self): return self.to('cuda')
-    @property
-    def train_ds(self): return self.train.dataset
-    @property
-    def valid_ds(self): return self.valid.dataset
-    @property
-    def vocab(self): return self.train.vocab
-    @property
-    def blocks(self): return self.train.blocks
-    @property
-    def kinds(self): return self.train.kinds
-    @property
-    def n_inp(self): return self.train.split.dsets.n_inp
-    @property
-    def c(self):
-        "Number of outputs a model needs: classes for categories, numbers for points/regression."
-        b = self.blocks[self.n_inp]
-        if b.kind in ('category', 'multicategory'): return len(b.vocab)
-        if b.kind == 'regression' and b.n_out: return b.n_out
-        t = self.train_ds[0][self.n_inp]
-        return int(t.xy.numel()) if isinstance(t, Points) else int(torch.as_tensor(t).numel())
-    @property
-    def bs(self): return self.train.bs
-    @property
-    def batch_tfms(self): return self.train.batch_tfms
-    def add_batch_tfm(self, tfm):
-        "Add a batch transform to both loaders (e.g. the Normalize a pretrained model needs)."
-        for dl in self.loaders: dl.batch_tfms = [*dl.batch_tfms, tfm]
-    def one_batch(self): return self.train.one_batch()
-    def show_batch(self, b=None, nrows=3, ncols=3, max_n=9, **kw): return self.train.show_batch(b, nrows=nrows, ncols=ncols, max_n=max_n, **kw)
-    def __repr__(self): return f"DataLoaders(train: {len(self.train_ds)} items, valid: {len(self.valid_ds)} items, bs={self.bs}, device={self.device})"
 
 # %% ../nbs/03_datablock.ipynb #e34511b6
 def _block(b):
@@ -466,75 +159,354 @@ class DataBlock:
     def split(self, items):
         return self.splitter(items) if self.splitter is not None else (list(range(len(items))), [])
 
-    def datasets(self, source, verbose: bool = False) -> Datasets:
-        "Collect, split and encode the items of `source`."
-        items = self.collect(source)
-        splits = self.split(items)
-        if verbose: print(f"Collecting items from {source}\nFound {len(items)} items\n2 datasets of sizes {len(splits[0])},{len(splits[1])}")
-        return Datasets(items, self.new_blocks(), self.getters, splits, self.n_inp)
+# %% ../nbs/03_datablock.ipynb #d4186959
+def _name(o) -> str:
+    "A short printable name for an item (a path's name, a row's first fields)."
+    if isinstance(o, Path): return o.name
+    if hasattr(o, 'to_dict'): return str({k: v for k, v in list(o.to_dict().items())[:3]})
+    return repr(o)[:100]
 
-    def dataloaders(self, source, path='.', bs: int = 64, val_bs: int | None = None, shuffle: bool = True, num_workers=None,
-                    device=None, verbose: bool = False, drop_last: bool = True, **kwargs) -> DataLoaders:
-        "Build the train/valid `DataLoaders` for `source`."
-        dsets = self.datasets(source, verbose=verbose)
-        ntrn, nval = len(dsets.splits[0]), len(dsets.splits[1])
-        if nval == 0: raise ValueError(f"DataBlock: the splitter left the validation set empty ({ntrn} training items). "
-                                       "Use e.g. splitter=RandomSplitter(valid_pct=0.2, seed=42), or check the split column/function.")
-        if ntrn == 0: raise ValueError("DataBlock: the splitter left the training set empty: check the split column/function")
-        if drop_last and bs > ntrn: raise ValueError(f"DataBlock: bs={bs} is larger than the {ntrn} training items, so with drop_last "
-                                                      f"the training set would give no batch at all. Use bs ≤ {ntrn} (e.g. bs={max(1, ntrn // 4)}).")
-        blocks = dsets.blocks
-        item_tfms = [t for b in blocks for t in b.item_tfms] + self.item_tfms
-        batch_tfms = [t for b in blocks for t in b.batch_tfms] + self.batch_tfms
-        kw = dict(item_tfms=item_tfms, batch_tfms=batch_tfms, num_workers=num_workers, device=device)
-        trn = DataLoader(dsets.train, blocks, bs=bs, shuffle=shuffle, drop_last=drop_last, **kw)
-        val = DataLoader(dsets.valid, blocks, bs=val_bs or bs, shuffle=False, drop_last=False, **kw)
-        return DataLoaders(trn, val, path=path)
+class DatasetSplit:
+    "One split (train or valid) of a `Datasets`: indexable, returns encoded samples."
+    def __init__(self, dsets: 'Datasets', idxs, split_idx: int):
+        self.dsets, self.idxs, self.split_idx = dsets, list(idxs), split_idx
+    def __len__(self): return len(self.idxs)
+    def __getitem__(self, i): return self.dsets[self.idxs[i]]
+    @property
+    def items(self): return [self.dsets.items[i] for i in self.idxs]
+    @property
+    def vocab(self): return self.dsets.vocab
+    def __repr__(self): return f"DatasetSplit({'train' if self.split_idx == 0 else 'valid'}, {len(self)} items)"
 
-    def summary(self, source, bs: int = 4, show_batch: bool = False):
-        "Walk one sample through every step, printing what each produces, then build one batch of `bs`."
-        print(f"Collecting items from {source}")
-        items = self.collect(source); print(f"Found {len(items)} items")
-        splits = self.split(items); print(f"2 datasets of sizes {len(splits[0])},{len(splits[1])}")
-        blocks = self.new_blocks()
-        dsets = Datasets(items, blocks, self.getters, splits, self.n_inp)
-        i0 = splits[0][0] if splits[0] else 0
-        row = dsets.items.iloc[i0] if hasattr(dsets.items, 'iloc') else dsets.items[i0]
-        print(f"\nBuilding one sample (training item {i0})")
-        for j, (b, g) in enumerate(zip(blocks, self.getters)):
-            print(f"  {'x' if j < self.n_inp else 'y'}{j if len(blocks) > 2 else ''} — {type(b).__name__}")
-            print(f"    starting from      {_show(row)}")
-            raw = dsets._get(g, row, j)
-            if g is not None: print(f"    applying {getattr(g, '__name__', None) or repr(g):<10.60} gives {_show(raw)}")
-            print(f"    encoding gives     {_show(b.encode(raw, _name(row)))}")
-        sample = dsets.train[0]
-        print(f"\nFinal sample: {_show(sample)}")
-        item_tfms = sorted([t for b in blocks for t in b.item_tfms] + self.item_tfms, key=lambda t: getattr(t, 'order', 0))
-        print(f"\nBuilding one batch\nApplying item_tfms to the first sample:")
-        s = sample
-        for t in item_tfms:
-            s = t(s, 0) if isinstance(t, ItemTransform) else t(s); print(f"    applying {t!r} gives {_show(s)}")
-        if not item_tfms: print("    (no item_tfms)")
-        t0 = to_tensors(s, blocks); print(f"    to tensors gives   {_show(t0)}")
-        print(f"\nAdding the next {bs - 1} samples")
-        pipe = _ItemPipeline(dsets.train, item_tfms, blocks)
-        samples = [pipe[i] for i in range(min(bs, len(dsets.train)))]
-        print("\nCollating items in a batch")
-        try: b = collate(samples, [bk.kind for bk in blocks])
-        except CollateError as e:
-            print("Error! It's not possible to collate your items in a batch.")
-            print(textwrap.fill(str(e), 110, subsequent_indent='  '))
-            raise
-        print(f"    batch: {_show(b)}")
-        batch_tfms = sorted([t for bk in blocks for t in bk.batch_tfms] + self.batch_tfms, key=lambda t: getattr(t, 'order', 50))
-        kinds = [bk.kind for bk in blocks]
-        b = tuple(o.float() / 255 if k == 'image' else o for o, k in zip(b, kinds)); print(f"    to float in [0, 1]: {_show(b)}")
-        for t in batch_tfms:
-            b = t(b, kinds, 0) if isinstance(t, BatchTransform) else t(b); print(f"    applying {t!r} gives {_show(b)}")
-        if show_batch:
-            dls = self.dataloaders(source, bs=bs, num_workers=0)
-            dls.show_batch(b=b)
+# %% ../nbs/03_datablock.ipynb #c594ae97
+class Datasets:
+    "Items encoded by `blocks` through `getters`, with `train` and `valid` splits; targets checked up front."
+    def __init__(self, items, blocks: Sequence[TransformBlock], getters: Sequence[Callable | None], splits=None, n_inp: int = 1):
+        self.items = items if hasattr(items, 'iloc') else list(items)
+        self.blocks, self.getters, self.n_inp = list(blocks), list(getters), n_inp
+        n = len(self.items)
+        self.splits = splits if splits is not None else (list(range(n)), [])
+        rows = self._rows()
+        self._cache = {}
+        for j, (b, g) in enumerate(zip(self.blocks, self.getters)):
+            if b.kind == 'image': continue                         # images: lazy
+            raw = [self._get(g, rows[i], j) for i in range(n)]
+            b.setup([raw[i] for i in self.splits[0]])              # vocab from the training labels
+            self._cache[j] = [b.encode(r, _name(rows[i])) for i, r in enumerate(raw)]
+    def _rows(self):
+        return [r for _, r in self.items.iterrows()] if hasattr(self.items, 'iterrows') else self.items
+    def _get(self, g, o, j):
+        if g is None: return o
+        which = f"get_{'x' if j < self.n_inp else 'y'} ({getattr(g, '__name__', g)!r})"
+        try: v = g(o)
+        except LabelError: raise
+        except Exception as e:
+            raise LabelError(f"{which} failed on item {_name(o)}: {type(e).__name__}: {e}") from e
+        if v is None: raise LabelError(f"{which} returned None for item {_name(o)}: does the function `return` its result?")
+        return v
+    def __len__(self): return len(self.items)
+    def __getitem__(self, i):
+        row = self.items.iloc[i] if hasattr(self.items, 'iloc') else self.items[i]
+        return tuple(self._cache[j][i] if j in self._cache else b.encode(self._get(g, row, j), _name(row))
+                     for j, (b, g) in enumerate(zip(self.blocks, self.getters)))
+    train = property(lambda self: DatasetSplit(self, self.splits[0], 0), doc="The training split.")
+    valid = property(lambda self: DatasetSplit(self, self.splits[1], 1), doc="The validation split.")
+    kinds = property(lambda self: [b.kind for b in self.blocks], doc="Each block's kind.")
+    @property
+    def vocab(self):
+        v = [getattr(b, 'vocab', None) for b in self.blocks[self.n_inp:]]
+        v = [o for o in v if o is not None]
+        return v[0] if len(v) == 1 else (v or None)
+    def __repr__(self): return f"Datasets({len(self.splits[0])} train, {len(self.splits[1])} valid; blocks={[type(b).__name__ for b in self.blocks]})"
 
+# %% ../nbs/03_datablock.ipynb #7a881373
+@patch
+def datasets(self: DataBlock, source, verbose: bool = False) -> Datasets:
+    "Collect, split and encode the items of `source`."
+    items = self.collect(source)
+    splits = self.split(items)
+    if verbose: print(f"Collecting items from {source}\nFound {len(items)} items\n2 datasets of sizes {len(splits[0])},{len(splits[1])}")
+    return Datasets(items, self.new_blocks(), self.getters, splits, self.n_inp)
+
+# %% ../nbs/03_datablock.ipynb #803f3f16
+@patch
+def decode(self: Datasets, sample):
+    "Each element of an encoded `sample` decoded by its block (a label index → the label)."
+    return tuple(b.decode(o) for b, o in zip(self.blocks, sample))
+
+# %% ../nbs/03_datablock.ipynb #0a396d66
+class CollateError(RuntimeError):
+    "Samples could not be stacked into a batch (the message gives the shapes and the fix)."
+
+def default_device() -> torch.device:
+    "CUDA if available, else Apple's MPS if available, else the CPU."
+    if torch.cuda.is_available(): return torch.device('cuda')
+    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    return torch.device('cpu')
+
+MAX_WORKERS = 8   # more worker processes than this rarely help one GPU, and each holds a copy of the process
+
+def default_num_workers(max_workers: int = MAX_WORKERS) -> int:
+    "Worker processes for item transforms: $PETBOOK_NUM_WORKERS, else 0 under test or off Linux, else the cores (≤ `max_workers`)."
+    if 'PETBOOK_NUM_WORKERS' in os.environ: return int(os.environ['PETBOOK_NUM_WORKERS'])
+    if in_test() or not sys.platform.startswith('linux'): return 0
+    return min(max_workers, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
+
+# %% ../nbs/03_datablock.ipynb #c8a0bef9
+def collate(samples, kinds=None):
+    "Stack a list of sample tuples into a batch tuple, explaining shape mismatches."
+    out = []
+    for j, elems in enumerate(zip(*samples)):
+        try:
+            out.append(stack_batch(elems, hwc=bool(kinds) and kinds[j] == 'image' and elems[0].dim() == 3))   # 93
+        except RuntimeError as e:
+            shapes = [tuple(t.shape) for t in elems]
+            kind = kinds[j] if kinds else 'element'
+            fix = ("items have different sizes: add item_tfms=Resize(…) (or RandomResizedCrop) so every image has the same size "
+                   "before batching") if kind == 'image' else "each item must give a tensor of the same shape"
+            raise CollateError(f"could not collate element {j} ({kind}) of the samples into a batch: shapes {shapes[:8]}"
+                               f"{' …' if len(shapes) > 8 else ''} differ. Fix: {fix}.") from e
+    return tuple(out)
+
+# %% ../nbs/03_datablock.ipynb #0580a800
+def to_tensors(sample, blocks) -> tuple:
+    "Each element of a transformed sample as a tensor; images first, since points are scaled by the image's size."
+    out = [b.to_tensor(o) if b.kind == 'image' else None for b, o in zip(blocks, sample)]
+    size = next(((t.shape[2], t.shape[1]) for t in out if t is not None), None)
+    return tuple(t if t is not None else b.to_tensor(o, size) for t, b, o in zip(out, blocks, sample))
+
+# %% ../nbs/03_datablock.ipynb #c69baa1d
+class _ItemPipeline(torch.utils.data.Dataset):
+    "What runs in the workers: encoded sample → item transforms (by their `order`) → tensors."
+    def __init__(self, split: DatasetSplit, item_tfms, blocks): self.split, self.item_tfms, self.blocks = split, tuple(item_tfms), blocks
+    def __len__(self): return len(self.split)
+    def __getitem__(self, i):
+        s = self.split[i]; step = 'encode'
+        try:
+            s = apply_item_tfms(self.item_tfms, s, self.split.split_idx); step = 'to_tensor'
+            return to_tensors(s, self.blocks)
+        except (ImageError, LabelError): raise
+        except ItemTransformError as e: self._fail(i, repr(e.tfm), e.__cause__)
+        except Exception as e: self._fail(i, step, e)
+    def _fail(self, i, step, e):
+        items = self.split.dsets.items; j = self.split.idxs[i]
+        item = items.iloc[j] if hasattr(items, 'iloc') else items[j]
+        raise RuntimeError(f"item {_name(item)} failed in item transform {step}: {type(e).__name__}: {e}") from e
+
+# %% ../nbs/03_datablock.ipynb #62718b24
+_live_loaders = weakref.WeakSet()   # our DataLoaders, so forked workers can find the iterators they inherited
+
+def _worker_init(_):
+    setup_worker()             # one thread per worker (93)
+    # A forked worker holds copies of every live iterator of the parent. Their worker processes belong to the
+    # parent: mark the copies as shut down, so that this process never tries to stop them when it exits.
+    for dl in list(_live_loaders):
+        it = getattr(dl._dl, '_iterator', None) if dl._dl is not None else None
+        if it is not None: it._shutdown = True
+
+
+def _worker_message(e: Exception) -> str:
+    "The original message of an error re-raised from a DataLoader worker, without the worker's traceback."
+    msg, tag = str(e), f"{type(e).__module__}.{type(e).__qualname__}: "
+    k = msg.rfind(tag)
+    if k < 0: k = msg.rfind(f"{type(e).__name__}: "); tag = f"{type(e).__name__}: "
+    return (msg[k + len(tag):].strip() if k >= 0 else msg.strip().splitlines()[-1]) + ' (raised in a DataLoader worker)'
+
+# %% ../nbs/03_datablock.ipynb #ab156062
+class DataLoader:
+    "Batches of one split: item transforms in workers, collation, then device transfer and batch transforms."
+    def __init__(self, split: DatasetSplit, blocks, bs=64, shuffle=False, drop_last=False, item_tfms=None, batch_tfms=None,
+                 num_workers=None, device=None, pin_memory=None):
+        self.split, self.blocks, self.bs, self.shuffle, self.drop_last = split, list(blocks), bs, shuffle, drop_last
+        self.kinds = [b.kind for b in self.blocks]
+        self._dl, self._dl_speedups, self._buf = None, None, Scratch()
+        self.item_tfms, self.batch_tfms = item_tfms, batch_tfms
+        self.num_workers = default_num_workers() if num_workers is None else num_workers
+        self.device = torch.device(device) if device is not None else default_device()
+        self.pin_memory = (self.device.type == 'cuda') if pin_memory is None else pin_memory
+        _live_loaders.add(self)
+    # Worker processes hold a copy of the transforms made when they started: changing them restarts the workers.
+    # They are tuples, so an in-place `.append` fails loudly instead of being silently ignored by the workers.
+    @property
+    def item_tfms(self): return self._item_tfms
+    @item_tfms.setter
+    def item_tfms(self, tfms): self._item_tfms = tuple(tfms or ()); self._dl = None
+    @property
+    def batch_tfms(self): return self._batch_tfms
+    @batch_tfms.setter
+    def batch_tfms(self, tfms): self._batch_tfms = tuple(sorted(tfms or (), key=lambda t: getattr(t, 'order', 50))); self._dl = None
+    @property
+    def split_idx(self): return self.split.split_idx
+    @property
+    def dataset(self): return self.split
+    @property
+    def items(self): return self.split.items
+    @property
+    def vocab(self): return self.split.vocab
+    @property
+    def n(self): return len(self.split)
+    def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
+    def __repr__(self): return f"DataLoader({'train' if self.split_idx == 0 else 'valid'}, {self.n} items, bs={self.bs}, {len(self)} batches, device={self.device})"
+
+# %% ../nbs/03_datablock.ipynb #59aae682
+@patch
+def _to_float(self: DataLoader, x):
+    "uint8 → float in [0, 1], into a buffer kept from batch to batch (93)."
+    return self._buf.get(x, torch.float32).copy_(x).mul_(1 / 255)
+@patch
+def after_batch(self: DataLoader, b):
+    "Move a collated batch to the device, make images float in [0, 1], run the batch transforms."
+    b = tuple(o.to(self.device, non_blocking=self.pin_memory and fast_enabled('pin_memory')) for o in b)
+    b = tuple(self._to_float(o) if k == 'image' and o.dtype == torch.uint8 else o for o, k in zip(b, self.kinds))
+    for t in self.batch_tfms: b = t(b, self.kinds, self.split_idx) if isinstance(t, BatchTransform) else t(b)
+    # the buffer is reused by the next batch: never hand it out
+    return tuple(o.clone() if self._buf.holds(o) else o for o in b)
+
+@patch
+def to(self: DataLoader, device):
+    "Put batches on `device` from now on."
+    self.device = torch.device(device); self.pin_memory = self.device.type == 'cuda'; self._dl = None; return self
+
+# %% ../nbs/03_datablock.ipynb #8f8f40d9
+@patch
+def _torch_dl(self: DataLoader):
+    "PyTorch's DataLoader over the item pipeline; made again when the transforms or the speed switch change."
+    if self._dl is None or self._dl_speedups != enabled_speedups():     # the switch changed: new workers (93)
+        self._dl_speedups = enabled_speedups()
+        kw = dict(num_workers=self.num_workers, pin_memory=self.pin_memory and fast_enabled('pin_memory'),
+                  worker_init_fn=_worker_init, collate_fn=partial(collate, kinds=self.kinds), **worker_options(self.num_workers))
+        if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
+        self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
+                                               shuffle=self.shuffle, drop_last=self.drop_last, **kw)
+    return self._dl
+
+@patch
+def __iter__(self: DataLoader):
+    "The batches: from PyTorch's DataLoader (errors in workers made readable), then `after_batch`."
+    if self.device.type == 'cpu': keep_freed_memory()      # 93
+    it = iter(self._torch_dl())
+    while True:
+        try: b = next(it)
+        except StopIteration: return
+        except (ImageError, LabelError, RuntimeError) as e:    # from a worker: torch puts its traceback in the message
+            if 'DataLoader worker process' not in str(e): raise
+            raise type(e)(_worker_message(e)) from None
+        yield self.after_batch(b)
+@patch
+def one_batch(self: DataLoader):
+    "The first batch (fully transformed)."
+    it = iter(self)
+    try: return next(it)
+    except StopIteration: raise ValueError(f"this DataLoader has no batches: {self.n} items with bs={self.bs}{' and drop_last' if self.drop_last else ''}") from None
+
+# %% ../nbs/03_datablock.ipynb #afc53fe1
+class DataLoaders:
+    "The training and validation `DataLoader`s, with the vocabulary, the device and `show_batch`."
+    def __init__(self, train: DataLoader, valid: DataLoader, path='.'):
+        self.train, self.valid, self.path = train, valid, Path(path)
+    @property
+    def loaders(self): return [self.train, self.valid]
+    def __getitem__(self, i): return self.loaders[i]
+    @property
+    def device(self): return self.train.device
+    @device.setter
+    def device(self, d): self.to(d)
+    def to(self, device):
+        for dl in self.loaders: dl.to(device)
+        return self
+    def cpu(self): return self.to('cpu')
+    def cuda(self): return self.to('cuda')
+    train_ds = property(lambda self: self.train.dataset, doc="The training split.")
+    valid_ds = property(lambda self: self.valid.dataset, doc="The validation split.")
+    vocab = property(lambda self: self.train.vocab, doc="The target's vocabulary.")
+    blocks = property(lambda self: self.train.blocks, doc="The blocks, inputs first.")
+    kinds = property(lambda self: self.train.kinds, doc="Each block's kind.")
+    n_inp = property(lambda self: self.train.split.dsets.n_inp, doc="How many blocks are inputs.")
+    @property
+    def c(self):
+        "Number of outputs a model needs: classes for categories, numbers for points/regression."
+        b = self.blocks[self.n_inp]
+        if b.kind in ('category', 'multicategory'): return len(b.vocab)
+        if b.kind == 'regression' and b.n_out: return b.n_out
+        t = self.train_ds[0][self.n_inp]
+        return int(t.xy.numel()) if isinstance(t, Points) else int(torch.as_tensor(t).numel())
+    bs = property(lambda self: self.train.bs, doc="The training batch size.")
+    batch_tfms = property(lambda self: self.train.batch_tfms, doc="The batch transforms, by their order.")
+    def add_batch_tfm(self, tfm):
+        "Add a batch transform to both loaders (e.g. the Normalize a pretrained model needs)."
+        for dl in self.loaders: dl.batch_tfms = [*dl.batch_tfms, tfm]
+    def one_batch(self): return self.train.one_batch()
+    def __repr__(self): return f"DataLoaders(train: {len(self.train_ds)} items, valid: {len(self.valid_ds)} items, bs={self.bs}, device={self.device})"
+
+# %% ../nbs/03_datablock.ipynb #f0265022
+@patch
+def dataloaders(self: DataBlock, source, path='.', bs: int = 64, val_bs: int | None = None, shuffle: bool = True, num_workers=None,
+                device=None, verbose: bool = False, drop_last: bool = True, **kwargs) -> DataLoaders:
+    "Build the train/valid `DataLoaders` for `source`."
+    dsets = self.datasets(source, verbose=verbose)
+    ntrn, nval = len(dsets.splits[0]), len(dsets.splits[1])
+    if nval == 0: raise ValueError(f"DataBlock: the splitter left the validation set empty ({ntrn} training items). "
+                                   "Use e.g. splitter=RandomSplitter(valid_pct=0.2, seed=42), or check the split column/function.")
+    if ntrn == 0: raise ValueError("DataBlock: the splitter left the training set empty: check the split column/function")
+    if drop_last and bs > ntrn: raise ValueError(f"DataBlock: bs={bs} is larger than the {ntrn} training items, so with drop_last "
+                                                  f"the training set would give no batch at all. Use bs ≤ {ntrn} (e.g. bs={max(1, ntrn // 4)}).")
+    blocks = dsets.blocks
+    item_tfms = [t for b in blocks for t in b.item_tfms] + self.item_tfms
+    batch_tfms = [t for b in blocks for t in b.batch_tfms] + self.batch_tfms
+    kw = dict(item_tfms=item_tfms, batch_tfms=batch_tfms, num_workers=num_workers, device=device)
+    trn = DataLoader(dsets.train, blocks, bs=bs, shuffle=shuffle, drop_last=drop_last, **kw)
+    val = DataLoader(dsets.valid, blocks, bs=val_bs or bs, shuffle=False, drop_last=False, **kw)
+    return DataLoaders(trn, val, path=path)
+
+# %% ../nbs/03_datablock.ipynb #5a1c4a20
+def plt_subplots(nrows, ncols, figsize):
+    "A 2-D grid of axes (matplotlib is imported only when something is drawn)."
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+    return fig, axs
+
+def show_sample(sample, blocks, ax, title_extra=''):
+    "Draw one decoded sample: the image, points on it, labels as the title."
+    title = []
+    for o, b in zip(sample, blocks):
+        if b.kind == 'image':
+            x = o.detach().float().cpu(); x = x / 255 if x.max() > 1.5 else x
+            ax.imshow(x.permute(1, 2, 0).clamp(0, 1).numpy()); h, w = x.shape[-2:]
+            ax.set_xlim(-0.5, w - 0.5); ax.set_ylim(h - 0.5, -0.5)
+        elif b.kind == 'point':
+            p = (o.detach().float().cpu().view(-1, 2) + 1) / 2 * torch.tensor([w, h])
+            ax.scatter(p[:, 0], p[:, 1], s=40, c='magenta', marker='x')
+        elif b.kind in ('category', 'multicategory'):
+            d = b.decode(o.cpu()); title.append(d if isinstance(d, str) else ';'.join(d))
+        elif b.kind == 'regression': title.append(', '.join(f'{v:.3g}' for v in o.flatten().tolist()))
+    ax.set_title(' '.join(title) + title_extra, fontsize=9); ax.axis('off')
+
+# %% ../nbs/03_datablock.ipynb #e07fa0c4
+@patch
+def decode(self: DataLoader, b):
+    "Undo the batch transforms that can be undone (Normalize) and decode each element for display."
+    b = list(b)
+    for t in reversed(self.batch_tfms):
+        if isinstance(t, Normalize): b = [t.decode(o) if k == 'image' else o for o, k in zip(b, self.kinds)]
+    return b
+@patch
+def show_batch(self: DataLoader, b=None, nrows=3, ncols=3, max_n=9, figsize=None, **kw):
+    "Show decoded images of a batch with their labels (or points)."
+    b = self.decode(b if b is not None else self.one_batch())
+    n = min(max_n, nrows * ncols, len(b[0]))
+    fig, axs = plt_subplots(nrows, ncols, figsize=figsize or (ncols * 3, nrows * 3))
+    for i, ax in enumerate(np.array(axs).flat):
+        ax.axis('off')
+        if i >= n: continue
+        show_sample([o[i] for o in b], self.blocks, ax)
+    return fig
+
+@patch
+def show_batch(self: DataLoaders, b=None, nrows=3, ncols=3, max_n=9, **kw):
+    "Show a training batch (or `b`)."
+    return self.train.show_batch(b, nrows=nrows, ncols=ncols, max_n=max_n, **kw)
+
+# %% ../nbs/03_datablock.ipynb #2e3c831b
 def _show(o) -> str:
     "A one-line description of a value in the pipeline."
     if isinstance(o, tuple): return '(' + ', '.join(_show(x) for x in o) + ')'
@@ -543,3 +515,52 @@ def _show(o) -> str:
     if isinstance(o, Points): return f"Points({o.xy.tolist()})"
     if isinstance(o, Path): return str(o)
     return repr(o)[:100]
+
+# %% ../nbs/03_datablock.ipynb #63a0f4cc
+@patch
+def summary(self: DataBlock, source, bs: int = 4, show_batch: bool = False):
+    "Walk one sample through every step, printing what each produces, then build one batch of `bs`."
+    print(f"Collecting items from {source}")
+    items = self.collect(source); print(f"Found {len(items)} items")
+    splits = self.split(items); print(f"2 datasets of sizes {len(splits[0])},{len(splits[1])}")
+    blocks = self.new_blocks()
+    dsets = Datasets(items, blocks, self.getters, splits, self.n_inp)
+    i0 = splits[0][0] if splits[0] else 0
+    row = dsets.items.iloc[i0] if hasattr(dsets.items, 'iloc') else dsets.items[i0]
+    print(f"\nBuilding one sample (training item {i0})")
+    for j, (b, g) in enumerate(zip(blocks, self.getters)):
+        print(f"  {'x' if j < self.n_inp else 'y'}{j if len(blocks) > 2 else ''} — {type(b).__name__}")
+        print(f"    starting from      {_show(row)}")
+        raw = dsets._get(g, row, j)
+        if g is not None: print(f"    applying {getattr(g, '__name__', None) or repr(g):<10.60} gives {_show(raw)}")
+        print(f"    encoding gives     {_show(b.encode(raw, _name(row)))}")
+    sample = dsets.train[0]
+    print(f"\nFinal sample: {_show(sample)}")
+    b = self._summary_batch(dsets, sample, bs)
+    if show_batch: self.dataloaders(source, bs=bs, num_workers=0).show_batch(b=b)
+
+# %% ../nbs/03_datablock.ipynb #b4ac2a4a
+@patch
+def _summary_batch(self: DataBlock, dsets: Datasets, sample, bs: int):
+    "The batch half of `summary`: item transforms on `sample`, `bs` samples collated, the batch transforms."
+    blocks, kinds = dsets.blocks, dsets.kinds
+    item_tfms = [t for b in blocks for t in b.item_tfms] + self.item_tfms
+    print(f"\nBuilding one batch\nApplying item_tfms to the first sample:")
+    s = apply_item_tfms(item_tfms, sample, 0, trace=lambda t, s: print(f"    applying {t!r} gives {_show(s)}"))
+    if not item_tfms: print("    (no item_tfms)")
+    print(f"    to tensors gives   {_show(to_tensors(s, blocks))}")
+    print(f"\nAdding the next {bs - 1} samples")
+    pipe = _ItemPipeline(dsets.train, item_tfms, blocks)
+    samples = [pipe[i] for i in range(min(bs, len(dsets.train)))]
+    print("\nCollating items in a batch")
+    try: b = collate(samples, kinds)
+    except CollateError as e:
+        print("Error! It's not possible to collate your items in a batch.")
+        print(textwrap.fill(str(e), 110, subsequent_indent='  '))
+        raise
+    print(f"    batch: {_show(b)}")
+    batch_tfms = sorted([t for bk in blocks for t in bk.batch_tfms] + self.batch_tfms, key=lambda t: getattr(t, 'order', 50))
+    b = tuple(o.float() / 255 if k == 'image' else o for o, k in zip(b, kinds)); print(f"    to float in [0, 1]: {_show(b)}")
+    for t in batch_tfms:
+        b = t(b, kinds, 0) if isinstance(t, BatchTransform) else t(b); print(f"    applying {t!r} gives {_show(b)}")
+    return b
