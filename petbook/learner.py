@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .augment import ItemTransform
+from .augment import ItemTransform, patch
 from .datablock import DataLoaders, collate, to_tensors, keep_freed_memory
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 
@@ -21,7 +21,7 @@ from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 __all__ = ['accuracy', 'error_rate', 'Metric', 'AvgMetric', 'AccumMetric', 'trainable_params', 'Adam', 'SGD', 'set_mom',
            'get_mom', 'CancelFitException', 'CancelEpochException', 'CancelTrainException', 'CancelValidException',
            'CancelBatchException', 'CancelStepException', 'CancelBackwardException', 'Callback', 'TrainEvalCallback',
-           'DebiasedEMA', 'Recorder', 'patch', 'plt_ax', 'in_notebook', 'ProgressCallback', 'listify', 'Learner',
+           'DebiasedEMA', 'Recorder', 'plt_ax', 'in_notebook', 'ProgressCallback', 'listify', 'Learner',
            'TrainingDiverged']
 
 # %% ../nbs/05_learner.ipynb #ba215aac
@@ -205,22 +205,6 @@ class Recorder(Callback):
         if self._vn: vals += [self.valid_loss] + [m.value for m in self.metrics]
         self.values.append(vals); self.iters.append(len(self.losses))
         self.learn.final_record, self.learn.epoch_time = vals, time.time() - self._t0
-
-# %% ../nbs/05_learner.ipynb #1f3dad9f
-def patch(f):
-    "Add `f` (a function or property) to the class its first parameter is annotated with: `def fit(self: Learner, …)`."
-    fn = inspect.unwrap(f.fget if isinstance(f, property) else f)
-    first = next(iter(inspect.signature(fn).parameters), None)
-    ann = fn.__annotations__.get(first)
-    if isinstance(ann, str): ann = eval(ann, fn.__globals__)        # `from __future__ import annotations`: a string
-    classes = ann.__args__ if isinstance(ann, types.UnionType) else (ann,)
-    if not all(isinstance(c, type) for c in classes):
-        raise TypeError(f"patch: annotate the first parameter of {fn.__name__} with the class to add it to, "
-                        f"e.g. `def {fn.__name__}(self: Learner, …)`")
-    for c in classes: setattr(c, fn.__name__, f)
-    fn.__qualname__ = f'{classes[0].__name__}.{fn.__name__}'
-    if f is not fn and not isinstance(f, property): f.__qualname__ = fn.__qualname__
-    return f
 
 # %% ../nbs/05_learner.ipynb #5477c4bc
 def plt_ax(figsize=(6, 3.5)):
