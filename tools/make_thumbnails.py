@@ -171,13 +171,26 @@ def t_synth(fig):
     breeds = list(LOOKALIKES[1]) + list(LOOKALIKES[0])
     image_grid(fig, [draw_pet(b, seed=1, size=120) for b in breeds], ['Ragdoll', 'Birman', 'Siamese', 'pit bull', 'staffordshire', 'bulldog'])
 
+@thumb('93_fast')
+def t_fast(fig):
+    from petbook.fast import SPEEDUPS
+    ax = fig.add_axes([0, 0, 1, 1]); ax.axis('off'); ax.set_xlim(0, 10); ax.set_ylim(0, len(SPEEDUPS) + 1.6)
+    ax.text(5, len(SPEEDUPS) + 0.9, 'speed-ups, one switch: PETBOOK_FAST=0', ha='center', fontsize=6, weight='bold')
+    for i, (name, s) in enumerate(SPEEDUPS.items()):
+        y = len(SPEEDUPS) - i - 0.2
+        exact = s.off.startswith('bit-exact')
+        ax.add_patch(plt.Rectangle((0.3, y - 0.35), 0.7, 0.7, color='tab:green' if exact else 'tab:orange'))
+        ax.text(1.3, y, name.replace('_', ' '), va='center', fontsize=5.5)
+        ax.text(5.6, y, 'exact' if exact else s.off.split(';')[0][:24], va='center', fontsize=5, color='0.3')
+
+
 if __name__ == '__main__':
     os.environ.setdefault('PETBOOK_HOME', str(Path(tempfile.gettempdir())/'petbook-thumbs'))
     sys.path.insert(0, str(ROOT))
     from petbook.all import *
     from petbook.vision import efficientnet_lite0
     OUT.mkdir(parents=True, exist_ok=True)
-    t_data(); t_presizing(); t_cross_entropy(); t_multilabel(); t_regression(); t_questionnaires(); t_external(); t_synth()
+    t_data(); t_presizing(); t_cross_entropy(); t_multilabel(); t_regression(); t_questionnaires(); t_external(); t_synth(); t_fast()
     breeds = ['Abyssinian', 'Bengal', 'Persian', 'beagle', 'pug', 'samoyed']
     path = make_pets(Path(os.environ['PETBOOK_HOME'])/'thumb-pets', n_per_breed=24, seed=7, breeds=breeds)
     pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
