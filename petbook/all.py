@@ -8,6 +8,8 @@ __all__ = []
 # %% ../nbs/index.ipynb #18289751
 from .external import *
 from .synth import *
+from .fast import *
+from .models import *
 from .data import *
 from .augment import *
 from .datablock import *
@@ -15,13 +17,14 @@ from .losses import *
 from .learner import *
 from .schedule import *
 from .vision import *
+from .tricks import *
 from .interpret import *
 from .multilabel import *
 from .regression import *
 from .cli import export, load_learner, Predictor
-import petbook.external, petbook.synth
-import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret
+import petbook.external, petbook.synth, petbook.fast, petbook.models
+import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret
 import petbook.multilabel, petbook.regression
-_modules = (petbook.external, petbook.synth, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
-            petbook.schedule, petbook.vision, petbook.interpret, petbook.multilabel, petbook.regression)
+_modules = (petbook.external, petbook.synth, petbook.fast, petbook.models, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
+            petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret, petbook.multilabel, petbook.regression)
 __all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']))

@@ -9,13 +9,14 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
 # %% auto #0
 __all__ = ['SPEEDUPS', 'PREFETCH_FACTOR', 'WORKER_THREADS', 'Speedup', 'fast_enabled', 'enabled_speedups', 'set_speedups',
            'speedups', 'no_speedups', 'keep_freed_memory', 'stack_batch', 'Scratch', 'worker_options', 'setup_worker',
-           'resize_rgb']
+           'resize_rgb', 'Conv2dSame', 'DepthwiseConv2d']
 
 # %% ../nbs/93_fast.ipynb #acccc3cc
 class Speedup(NamedTuple):
@@ -36,6 +37,12 @@ SPEEDUPS: dict[str, Speedup] = {
     'resize_kernel': Speedup("RGB bilinear/bicubic resize on PyTorch's uint8 kernel (`resize_rgb`)", 'within 2 grey levels'),
     'jpeg_draft': Speedup("JPEGs decoded at 1/2, 1/4 or 1/8 scale when that is still large enough", 'mean within 4 grey levels after Resize'),
     'one_pass_normalize': Speedup("Normalize as x·(1/std) + (−mean/std): one pass", 'within 1e-6'),
+    'channels_last': Speedup("`vision_learner` stores the model channels-last (its `channels_last=None`)",
+                             'a pass within 1e-4; training drifts further (see the test)'),
+    'same_padding': Speedup("Lite0's stride-2 'same' padding by a shifted kernel, not an `F.pad` copy (`Conv2dSame`)", 'within 1e-6'),
+    'depthwise_grad': Speedup("a depthwise kernel's gradient as k² multiply-sums where the map is smaller than the kernel (`DepthwiseConv2d`)",
+                              'outputs bit-exact, gradients within 1e-5'),
+    'fused_adam': Speedup("`Adam`'s whole update in PyTorch's fused kernel", 'weights within 1e-5 after a few steps'),
 }
 
 # %% ../nbs/93_fast.ipynb #2d973636
@@ -148,3 +155,47 @@ def resize_rgb(img: Image.Image, size, resample, box) -> Image.Image | None:
     t = F.interpolate(t.contiguous(memory_format=torch.channels_last), size=(size[1], size[0]), mode=mode,
                       antialias=True, align_corners=False)
     return Image.fromarray(t[0].permute(1, 2, 0).contiguous().numpy())
+
+# %% ../nbs/93_fast.ipynb #a65e7415
+def _same_pad(size: int, k: int, s: int) -> int:
+    "TensorFlow's total 'same' padding along an axis of `size` pixels: enough for ceil(size / s) outputs."
+    return max((-(-size // s) - 1) * s + k - size, 0)
+
+class Conv2dSame(nn.Conv2d):
+    "A convolution with TensorFlow's 'same' padding (asymmetric for stride 2), as the Lite0 weights expect."
+    def forward(self, x):
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        ph, pw = _same_pad(x.shape[-2], kh, sh), _same_pad(x.shape[-1], kw, sw)
+        if not fast_enabled('same_padding'):          # the textbook way: a padded copy, the extra zero at the end
+            x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        # an odd total puts the extra zero at the end: pad both sides by the larger half, and shift the kernel by one
+        w = F.pad(self.weight, [pw % 2, 0, ph % 2, 0]) if ph % 2 or pw % 2 else self.weight
+        return F.conv2d(x, w, self.bias, self.stride, (ph - ph // 2, pw - pw // 2), self.dilation, self.groups)
+
+# %% ../nbs/93_fast.ipynb #cea7d668
+class _DepthwiseSmallMap(torch.autograd.Function):
+    "Stride-1 depthwise convolution whose kernel gradient is k² multiply-sums (oneDNN's is slow when map < kernel)."
+    @staticmethod
+    def forward(ctx, x, w, pad):
+        ctx.save_for_backward(x, w); ctx.pad = pad
+        return F.conv2d(x, w, None, 1, pad, 1, w.shape[0])
+    @staticmethod
+    def backward(ctx, g):
+        (x, w), p = ctx.saved_tensors, ctx.pad; (kh, kw), (h, wd) = w.shape[-2:], g.shape[-2:]
+        gx = torch.nn.grad.conv2d_input(x.shape, w, g, 1, p, 1, w.shape[0]) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            xp = F.pad(x, [p[1], p[1], p[0], p[0]])
+            gw = torch.stack([(g * xp[:, :, i:i + h, j:j + wd]).sum((0, 2, 3)) for i in range(kh) for j in range(kw)], 1)
+        return gx, None if gw is None else gw.view_as(w), None
+
+class DepthwiseConv2d(nn.Conv2d):
+    "Depthwise stride-1 convolution ('same' padding); on the CPU, maps smaller than the kernel take `_DepthwiseSmallMap`."
+    def __init__(self, c, k): super().__init__(c, c, k, 1, (k - 1) // 2, groups=c, bias=False)
+    def forward(self, x):
+        small = x.shape[-2] < self.kernel_size[0] or x.shape[-1] < self.kernel_size[1]
+        if (small and x.device.type == 'cpu' and torch.is_grad_enabled() and not torch.is_autocast_enabled('cpu')
+                and x.dtype == self.weight.dtype and fast_enabled('depthwise_grad')):
+            return _DepthwiseSmallMap.apply(x, self.weight, self.padding)
+        return super().forward(x)

@@ -84,16 +84,18 @@ def _no_wd_params(model: nn.Module) -> set:
     return res
 
 # %% ../nbs/05_learner.ipynb #ed982ac0
+from .fast import fast_enabled
+
 def _fusable(params) -> bool:
     "Whether PyTorch's fused Adam kernel can take these parameters: floating point, on the CPU or a CUDA GPU."
     ps = [p for g in params for p in (g['params'] if isinstance(g, dict) else [g])]
     return bool(ps) and all(p.is_floating_point() and p.device.type in ('cpu', 'cuda') for p in ps)
 
 def Adam(params, lr=1e-3, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01, decouple_wd=True, **kwargs):
-    "fastai's Adam: AdamW with betas (mom, sqr_mom), eps 1e-5 and decoupled weight decay `wd` (fused kernel where it can)."
+    "fastai's Adam: AdamW with betas (mom, sqr_mom), eps 1e-5 and decoupled weight decay `wd` (the fused kernel where it can, speed-ups on: 93_fast)."
     params = list(params)
     cls = torch.optim.AdamW if decouple_wd else torch.optim.Adam
-    if 'fused' not in kwargs and 'foreach' not in kwargs and _fusable(params): kwargs['fused'] = True
+    if 'fused' not in kwargs and 'foreach' not in kwargs and fast_enabled('fused_adam') and _fusable(params): kwargs['fused'] = True
     return cls(params, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd, **kwargs)
 
 # %% ../nbs/05_learner.ipynb #9f945a7c

@@ -20,7 +20,7 @@ from petbook.datablock import DataBlock, ImageBlock, CategoryBlock, PointBlock, 
 from petbook.losses import CrossEntropyLossFlat
 from petbook.learner import Learner, Callback, TrainingDiverged, error_rate
 import petbook.schedule  # noqa: F401  (adds lr_find / fit_one_cycle to Learner)
-import petbook.vision    # noqa: F401  (adds to_fp16)
+import petbook.tricks    # noqa: F401  (adds to_fp16)
 
 pytestmark = pytest.mark.fault
 

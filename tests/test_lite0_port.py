@@ -6,7 +6,7 @@ the gradients. A comparison in which both sides were petbook's code could not fi
 import pytest, torch, torch.nn as nn
 
 efficientnet_lite_pytorch = pytest.importorskip('efficientnet_lite_pytorch')
-from petbook.vision import efficientnet_lite0, lite0_weights_file
+from petbook.models import efficientnet_lite0, lite0_weights_file
 
 
 @pytest.fixture(scope='module')
