@@ -4,8 +4,8 @@
 
 Every picture is made by petbook itself from the generated data — the same functions the notebooks teach — so
 the map shows what each notebook really produces. One small Lite0 learner (6 breeds, 64 px) is trained once and
-supplies the loss curve (05), the LR finder (06), the fine_tune schedule (07), the confusion matrix (08) and a
-prediction (11). Deterministic apart from float rounding; rerun it when a notebook's subject changes."""
+supplies the loss curve (05), the LR finder (06), the fine_tune schedule (07), the confusion matrix (09) and a
+prediction (12). Deterministic apart from float rounding; rerun it when a notebook's subject changes."""
 import os, sys, tempfile
 from pathlib import Path
 import matplotlib
@@ -106,7 +106,7 @@ def t_transfer(fig, lrs):
     ax.legend(fontsize=5, frameon=False); small_axes(ax); fig.tight_layout(pad=0.3)
 
 
-@thumb('08_interpretation')
+@thumb('09_interpretation')
 def t_interpretation(fig, learn):
     interp = ClassificationInterpretation.from_learner(learn)
     cm = interp.confusion_matrix(); ax = fig.add_subplot(111)
@@ -117,21 +117,21 @@ def t_interpretation(fig, learn):
     ax.set_xlabel('predicted', fontsize=5, labelpad=1); ax.set_ylabel('actual', fontsize=5, labelpad=1); fig.tight_layout(pad=0.3)
 
 
-@thumb('09_multilabel')
+@thumb('10_multilabel')
 def t_multilabel(fig):
     from petbook.synth import draw_voc
     sets = [['dog', 'person'], ['car', 'bus'], ['cat', 'sofa']]
     image_grid(fig, [draw_voc(s, seed=2, size=(200, 150)) for s in sets], [' '.join(s) for s in sets], rows=1)
 
 
-@thumb('10_regression')
+@thumb('11_regression')
 def t_regression(fig):
     from petbook.synth import draw_head_frame, project
     xyz = (60., -20., 1000.); img = draw_head_frame(3, 0, xyz); x, y = project(xyz)
     ax = fig.add_axes([0, 0, 1, 1]); ax.imshow(img); ax.plot([x], [y], 'r+', ms=14, mew=2); ax.axis('off')
 
 
-@thumb('11_pets_end_to_end')
+@thumb('12_pets_end_to_end')
 def t_end_to_end(fig, learn):
     from petbook.synth import draw_pet
     vocab = list(learn.dls.vocab); img = draw_pet(vocab[0], seed=99, size=160)
@@ -141,7 +141,7 @@ def t_end_to_end(fig, learn):
     a2.set_yticks(range(3)[::-1], [vocab[i] for i in top]); a2.set_xlim(0, 1); small_axes(a2); a2.set_title('predict', fontsize=5, pad=1)
 
 
-@thumb('12_questionnaires')
+@thumb('13_questionnaires')
 def t_questionnaires(fig):
     ax = fig.add_axes([0.02, 0.02, 0.96, 0.8]); ax.axis('off'); ax.set_aspect('equal')
     for k in range(40):                          # 23 questions of chapter 5, then 17 of chapter 6, each answered
