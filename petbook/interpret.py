@@ -10,14 +10,14 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .augment import ItemTransform
+from .augment import apply_item_tfms
 from .datablock import show_sample, to_tensors
-from .learner import Learner
+from .learner import Learner, patch
 
 # %% auto #0
 __all__ = ['ClassificationInterpretation']
 
-# %% ../nbs/09_interpretation.ipynb #4075571f
+# %% ../nbs/09_interpretation.ipynb #2deb52f5
 class ClassificationInterpretation:
     "Predictions, targets, decoded classes and per-item losses on a DataLoader (the validation set by default), in order."
     def __init__(self, learn: Learner, dl, preds, targs, decoded, losses):
@@ -31,65 +31,76 @@ class ClassificationInterpretation:
         preds, targs, decoded, losses = learn.get_preds(dl=dl, with_decoded=True, with_loss=True)
         return cls(learn, dl, preds, targs, decoded, losses)
 
-    def confusion_matrix(self) -> torch.Tensor:
-        "`cm[actual, predicted]`: how many items of each actual class got each prediction."
-        n = self.preds.shape[1]
-        return torch.bincount(self.targs.long() * n + self.decoded.long(), minlength=n * n).view(n, n)
+# %% ../nbs/09_interpretation.ipynb #01136b28
+@patch
+def confusion_matrix(self: ClassificationInterpretation) -> torch.Tensor:
+    "`cm[actual, predicted]`: how many items of each actual class got each prediction."
+    n = self.preds.shape[1]
+    return torch.bincount(self.targs.long() * n + self.decoded.long(), minlength=n * n).view(n, n)
 
-    def most_confused(self, min_val: int = 1) -> list[tuple[str, str, int]]:
-        "(actual, predicted, count) for every off-diagonal cell with count ≥ `min_val`, most frequent first."
-        cm = self.confusion_matrix().clone(); cm.fill_diagonal_(0)
-        res = [(self.vocab[a], self.vocab[p], int(cm[a, p])) for a, p in zip(*torch.where(cm >= max(min_val, 1)))]
-        return sorted(res, key=lambda o: (-o[2], o[0], o[1]))
+# %% ../nbs/09_interpretation.ipynb #53cd98a7
+@patch
+def most_confused(self: ClassificationInterpretation, min_val: int = 1) -> list[tuple[str, str, int]]:
+    "(actual, predicted, count) for every off-diagonal cell with count ≥ `min_val`, most frequent first."
+    cm = self.confusion_matrix().clone(); cm.fill_diagonal_(0)
+    res = [(self.vocab[a], self.vocab[p], int(cm[a, p])) for a, p in zip(*torch.where(cm >= max(min_val, 1)))]
+    return sorted(res, key=lambda o: (-o[2], o[0], o[1]))
 
-    def top_losses(self, k: int | None = None, largest: bool = True):
-        "The `k` largest (or smallest) per-item losses and their indices into the DataLoader's items."
-        k = len(self.losses) if k is None else min(k, len(self.losses))
-        return self.losses.topk(k, largest=largest)
+# %% ../nbs/09_interpretation.ipynb #2614fcb2
+@patch
+def top_losses(self: ClassificationInterpretation, k: int | None = None, largest: bool = True):
+    "The `k` largest (or smallest) per-item losses and their indices into the DataLoader's items."
+    k = len(self.losses) if k is None else min(k, len(self.losses))
+    return self.losses.topk(k, largest=largest)
 
-    def plot_confusion_matrix(self, normalize: bool = False, title: str = 'Confusion matrix', cmap='Blues', norm_dec: int = 2,
-                              plot_txt: bool = True, figsize=None, dpi=None, **kwargs):
-        "Draw the confusion matrix: Actual on the y axis, Predicted on the x axis; readable with many classes."
-        import matplotlib.pyplot as plt
-        cm = self.confusion_matrix().float()
-        if normalize: cm = cm / cm.sum(1, keepdim=True).clamp_min(1)
-        n = len(cm); figsize = figsize or (max(5, n * 0.32), max(5, n * 0.32))
-        fig = plt.figure(figsize=figsize, dpi=dpi, **kwargs)
-        plt.imshow(cm, interpolation='nearest', cmap=cmap); plt.title(title)
-        ticks = np.arange(n)
-        plt.xticks(ticks, self.vocab, rotation=90, fontsize=max(5, 11 - n // 6)); plt.yticks(ticks, self.vocab, fontsize=max(5, 11 - n // 6))
-        if plot_txt:
-            thresh = cm.max() / 2
-            for i in range(n):
-                for j in range(n):
-                    v = cm[i, j].item()
-                    if v == 0: continue
-                    plt.text(j, i, f'{v:.{norm_dec}f}' if normalize else f'{int(v)}', ha='center', va='center',
-                             fontsize=max(5, 10 - n // 8), color='white' if v > thresh else 'black')
-        plt.ylabel('Actual'); plt.xlabel('Predicted'); plt.grid(False); plt.tight_layout()
-        return fig
+# %% ../nbs/09_interpretation.ipynb #8e1462fa
+@patch
+def plot_confusion_matrix(self: ClassificationInterpretation, normalize: bool = False, title: str = 'Confusion matrix', cmap='Blues',
+                          norm_dec: int = 2, plot_txt: bool = True, figsize=None, dpi=None, **kwargs):
+    "Draw the confusion matrix: Actual on the y axis, Predicted on the x axis; readable with many classes."
+    import matplotlib.pyplot as plt
+    cm = self.confusion_matrix().float()
+    if normalize: cm = cm / cm.sum(1, keepdim=True).clamp_min(1)
+    n = len(cm); figsize = figsize or (max(5, n * 0.32), max(5, n * 0.32))
+    fig = plt.figure(figsize=figsize, dpi=dpi, **kwargs)
+    plt.imshow(cm, interpolation='nearest', cmap=cmap); plt.title(title)
+    ticks = np.arange(n)
+    plt.xticks(ticks, self.vocab, rotation=90, fontsize=max(5, 11 - n // 6)); plt.yticks(ticks, self.vocab, fontsize=max(5, 11 - n // 6))
+    if plot_txt:
+        thresh = cm.max() / 2
+        for i in range(n):
+            for j in range(n):
+                v = cm[i, j].item()
+                if v == 0: continue
+                plt.text(j, i, f'{v:.{norm_dec}f}' if normalize else f'{int(v)}', ha='center', va='center',
+                         fontsize=max(5, 10 - n // 8), color='white' if v > thresh else 'black')
+    plt.ylabel('Actual'); plt.xlabel('Predicted'); plt.grid(False); plt.tight_layout()
+    return fig
 
-    def plot_top_losses(self, k: int = 9, largest: bool = True, nrows: int | None = None, figsize=None):
-        "Show the `k` items with the highest losses, titled predicted/actual/loss/probability of the actual class."
-        import matplotlib.pyplot as plt
-        losses, idxs = self.top_losses(k, largest)
-        nrows = nrows or math.ceil(math.sqrt(len(idxs))); ncols = math.ceil(len(idxs) / nrows)
-        fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols * 3.2, nrows * 3.4), squeeze=False)
-        blocks = self.dl.blocks[:1]
-        for ax, l, i in zip(axs.flat, losses.tolist(), idxs.tolist()):
-            s = (self.dl.split[i][0],)                       # the image as validation shows it (item transforms, split 1)
-            for t in self.dl.item_tfms: s = t(s, 1) if isinstance(t, ItemTransform) else t(s)
-            show_sample(to_tensors(s, blocks), blocks, ax)
-            p, a = int(self.decoded[i]), int(self.targs[i])
-            ax.set_title(f'{self.vocab[p]}/{self.vocab[a]}\n{l:.2f} / {self.preds[i, a]:.2f}', fontsize=8)
-        for ax in axs.flat[len(idxs):]: ax.axis('off')
-        fig.suptitle('predicted/actual\nloss/probability of actual', fontsize=9); fig.tight_layout()
-        return fig
+# %% ../nbs/09_interpretation.ipynb #c4f48633
+@patch
+def plot_top_losses(self: ClassificationInterpretation, k: int = 9, largest: bool = True, nrows: int | None = None, figsize=None):
+    "Show the `k` items with the highest losses, titled predicted/actual/loss/probability of the actual class."
+    import matplotlib.pyplot as plt
+    losses, idxs = self.top_losses(k, largest)
+    nrows = nrows or math.ceil(math.sqrt(len(idxs))); ncols = math.ceil(len(idxs) / nrows)
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (ncols * 3.2, nrows * 3.4), squeeze=False)
+    blocks = self.dl.blocks[:1]
+    for ax, l, i in zip(axs.flat, losses.tolist(), idxs.tolist()):
+        s = apply_item_tfms(self.dl.item_tfms, (self.dl.split[i][0],), 1)      # the image as validation shows it
+        show_sample(to_tensors(s, blocks), blocks, ax)
+        p, a = int(self.decoded[i]), int(self.targs[i])
+        ax.set_title(f'{self.vocab[p]}/{self.vocab[a]}\n{l:.2f} / {self.preds[i, a]:.2f}', fontsize=8)
+    for ax in axs.flat[len(idxs):]: ax.axis('off')
+    fig.suptitle('predicted/actual\nloss/probability of actual', fontsize=9); fig.tight_layout()
+    return fig
 
-    def print_classification_report(self):
-        "Precision, recall and F1 per class."
-        cm = self.confusion_matrix().float()
-        tp = cm.diag(); prec = tp / cm.sum(0).clamp_min(1); rec = tp / cm.sum(1).clamp_min(1); f1 = 2 * prec * rec / (prec + rec).clamp_min(1e-9)
-        w = max(len(v) for v in self.vocab)
-        print(f"{'':{w}}  precision  recall  f1-score  support")
-        for i, v in enumerate(self.vocab): print(f"{v:{w}}  {prec[i]:9.2f}  {rec[i]:6.2f}  {f1[i]:8.2f}  {int(cm[i].sum()):7d}")
+# %% ../nbs/09_interpretation.ipynb #ba3ec738
+@patch
+def print_classification_report(self: ClassificationInterpretation):
+    "Precision, recall and F1 per class."
+    cm = self.confusion_matrix().float()
+    tp = cm.diag(); prec = tp / cm.sum(0).clamp_min(1); rec = tp / cm.sum(1).clamp_min(1); f1 = 2 * prec * rec / (prec + rec).clamp_min(1e-9)
+    w = max(len(v) for v in self.vocab)
+    print(f"{'':{w}}  precision  recall  f1-score  support")
+    for i, v in enumerate(self.vocab): print(f"{v:{w}}  {prec[i]:9.2f}  {rec[i]:6.2f}  {f1[i]:8.2f}  {int(cm[i].sum()):7d}")

@@ -23,25 +23,27 @@ def get_pascal(source: str = 'auto', n: int | None = None, seed: int = 42, base=
     return real_or_generated(URLs.PASCAL_2007, source, f'generated-pascal-v{VOC_VERSION}-{n}-{seed}', lambda d: make_voc(d, n=n, seed=seed),
                              f'PASCAL-like data ({n} images, seed {seed})', base, verbose)
 
-# %% ../nbs/10_multilabel.ipynb #400cde74
+# %% ../nbs/10_multilabel.ipynb #985cdcc0
 def accuracy_multi(inp: torch.Tensor, targ: torch.Tensor, thresh: float = 0.5, sigmoid: bool = True) -> torch.Tensor:
     "Fraction of all (item, label) decisions right when `inp` (through a sigmoid if `sigmoid`) > `thresh` means present."
     if sigmoid: inp = inp.sigmoid()
     return ((inp > thresh) == targ.bool()).float().mean()
 
+# %% ../nbs/10_multilabel.ipynb #f6ec65a7
 def f1_samples(probs: torch.Tensor, targ: torch.Tensor, thresh: float = 0.5) -> float:
     "F1 of the predicted label set against the true set, averaged over items (an item with neither scores 1)."
     p, t = probs > thresh, targ.bool()
     tp = (p & t).sum(1).float(); denom = p.sum(1) + t.sum(1)
     return float(torch.where(denom > 0, 2 * tp / denom.clamp_min(1), torch.ones_like(tp)).mean())
 
+# %% ../nbs/10_multilabel.ipynb #3d66c352
 def precision_recall(probs: torch.Tensor, targ: torch.Tensor, thresh: float = 0.5):
     "Per-class precision and recall at `thresh` (a class never predicted has precision 1)."
     p, t = probs > thresh, targ.bool()
     tp = (p & t).sum(0).float()
     return torch.where(p.sum(0) > 0, tp / p.sum(0).clamp_min(1), torch.ones_like(tp)), tp / t.sum(0).clamp_min(1)
 
-# %% ../nbs/10_multilabel.ipynb #9d3c8eb0
+# %% ../nbs/10_multilabel.ipynb #d90c9f9d
 def threshold_table(preds: torch.Tensor, targs: torch.Tensor, vocab: Sequence[str], thresh: float) -> dict:
     "Everything the threshold explorer shows at `thresh`: accuracy_multi, F1, per-class precision/recall, predicted sets."
     prec, rec = precision_recall(preds, targs, thresh)
@@ -49,6 +51,7 @@ def threshold_table(preds: torch.Tensor, targs: torch.Tensor, vocab: Sequence[st
     return {'thresh': float(thresh), 'accuracy': float(accuracy_multi(preds, targs, thresh, sigmoid=False)),
             'f1': f1_samples(preds, targs, thresh), 'precision': prec.tolist(), 'recall': rec.tolist(), 'predicted': sets}
 
+# %% ../nbs/10_multilabel.ipynb #e4fe9ae5
 def _table(vocab, t):
     rows = ''.join(f"<tr><td>{v}</td><td>{p:.2f}</td><td>{r:.2f}</td></tr>" for v, p, r in zip(vocab, t['precision'], t['recall']))
     return (f"<p>threshold <b>{t['thresh']:.2f}</b>: accuracy_multi <b class='acc'>{t['accuracy']:.4f}</b>, F1 <b class='f1'>{t['f1']:.4f}</b></p>"
