@@ -18,10 +18,10 @@ from .vision import *
 from .interpret import *
 from .multilabel import *
 from .regression import *
-from .cli import export, load_learner, Predictor
+from .inference import *
 import petbook.external, petbook.synth
 import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.interpret
-import petbook.multilabel, petbook.regression
+import petbook.multilabel, petbook.regression, petbook.inference
 _modules = (petbook.external, petbook.synth, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
-            petbook.schedule, petbook.vision, petbook.interpret, petbook.multilabel, petbook.regression)
-__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']))
+            petbook.schedule, petbook.vision, petbook.interpret, petbook.multilabel, petbook.regression, petbook.inference)
+__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__]))
