@@ -13,9 +13,7 @@ py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
 min_python = tuple(int(p) for p in cfg['min_python'].split('.'))
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable']
 readme = Path(__file__).parent / 'README.md'
-scripts = [s.strip() for s in cfg.get('console_scripts', '').split(',') if s.strip()]
-# the petbook command arrives with its notebook; only declare it once the module exists
-scripts = [s for s in scripts if (Path(__file__).parent / 'petbook' / (s.split('=')[1].split(':')[0].split('.')[-1] + '.py')).exists()]
+scripts = [s.strip() for s in cfg.get('console_scripts', '').split(',') if s.strip()]   # petbook=petbook.cli:main
 
 setuptools.setup(
     name=cfg['lib_name'],

@@ -21,10 +21,10 @@ from .tricks import *
 from .interpret import *
 from .multilabel import *
 from .regression import *
-from .cli import export, load_learner, Predictor
+from .inference import *
 import petbook.external, petbook.synth, petbook.fast, petbook.models
 import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret
-import petbook.multilabel, petbook.regression
+import petbook.multilabel, petbook.regression, petbook.inference
 _modules = (petbook.external, petbook.synth, petbook.fast, petbook.models, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
-            petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret, petbook.multilabel, petbook.regression)
-__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__] + ['export', 'load_learner', 'Predictor']))
+            petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret, petbook.multilabel, petbook.regression, petbook.inference)
+__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__]))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_presizing.ipynb #d37e1d6e
 from __future__ import annotations
-import math
+import inspect, math, types, typing
 from pathlib import Path
 from typing import Sequence
 
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from .data import in_test, LabelError
+from .data import LabelError
 from .fast import fast_enabled, resize_rgb, Scratch
 
 # %% auto #0
@@ -171,14 +171,13 @@ class Resize(ItemTransform):
 
 # %% ../nbs/02_presizing.ipynb #5f95f146
 def patch(f):
-    "Add `f` (a function or property) to the class its first parameter is annotated with: `def fit(self: Learner, …)`."
-    import inspect, types, typing
+    "Add `f` (a function or property) to the class its first parameter is annotated with: `@patch` over `def method(self: Cls, …)`."
     fn = inspect.unwrap(f.fget if isinstance(f, property) else f)
     first = next(iter(inspect.signature(fn).parameters), None)
     ann = fn.__annotations__.get(first)
-    if isinstance(ann, str): ann = eval(ann, fn.__globals__)        # `from __future__ import annotations`: a string
-    union = isinstance(ann, getattr(types, 'UnionType', ())) or getattr(ann, '__origin__', None) is typing.Union
-    classes = ann.__args__ if union else (ann,)
+    if isinstance(ann, str): ann = eval(ann, fn.__globals__)        # `from __future__ import annotations` keeps it a string
+    union = typing.get_origin(ann) in (typing.Union, getattr(types, 'UnionType', None))
+    classes = typing.get_args(ann) if union else (ann,)
     if not all(isinstance(c, type) for c in classes):
         raise TypeError(f"patch: annotate the first parameter of {fn.__name__} with the class to add it to, "
                         f"e.g. `def {fn.__name__}(self: Learner, …)`")

@@ -13,13 +13,11 @@ from PIL import Image
 
 from .external import in_test, URLs, real_or_generated
 from .synth import BREEDS, GENERATOR_VERSION, draw_pet, make_pets
-from .external import download_url, DownloadError   # still imported from here by notebook 07 (petbook.vision)
-_all_ = ['BREEDS', 'draw_pet']                              # still star-imported from here by notebook 03
 
 # %% auto #0
 __all__ = ['image_extensions', 'get_pets', 'get_files', 'get_image_files', 'LabelError', 'RegexLabeller', 'using_attr',
            'parent_label', 'is_cat', 'ColReader', 'RandomSplitter', 'ColSplitter', 'FuncSplitter',
-           'GrandparentSplitter', 'IndexSplitter', 'verify_image', 'verify_images', 'BREEDS', 'draw_pet']
+           'GrandparentSplitter', 'IndexSplitter', 'verify_image', 'verify_images']
 
 # %% ../nbs/01_data.ipynb #08d32523
 def get_pets(source: str = 'auto', n_per_breed: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
@@ -28,9 +26,7 @@ def get_pets(source: str = 'auto', n_per_breed: int | None = None, seed: int = 4
     return real_or_generated(URLs.PETS, source, f'generated-pets-v{GENERATOR_VERSION}-{n}-{seed}',
                              lambda d: make_pets(d, n_per_breed=n, seed=seed), f'pets ({n} per breed, seed {seed})', base, verbose)
 
-# %% ../nbs/01_data.ipynb #4084227b
-image_extensions = {ext for ext, mime in mimetypes.types_map.items() if mime.startswith('image/')} | {'.webp', '.jpeg', '.jpg'}
-
+# %% ../nbs/01_data.ipynb #2c5d554b
 def get_files(path, extensions=None, recurse=True, folders=None) -> list[Path]:
     "Sorted list of files under `path` with a suffix in `extensions`, optionally only in subfolders named in `folders`."
     path = Path(path)
@@ -46,11 +42,14 @@ def get_files(path, extensions=None, recurse=True, folders=None) -> list[Path]:
         res += [Path(root)/f for f in files if not f.startswith('.') and (exts is None or Path(f).suffix.lower() in exts)]
     return sorted(res)
 
+# %% ../nbs/01_data.ipynb #6aba1a0c
+image_extensions = {ext for ext, mime in mimetypes.types_map.items() if mime.startswith('image/')} | {'.webp', '.jpeg', '.jpg'}
+
 def get_image_files(path, recurse=True, folders=None) -> list[Path]:
     "Sorted list of the image files under `path` (recursing into subfolders by default)."
     return get_files(path, extensions=image_extensions, recurse=recurse, folders=folders)
 
-# %% ../nbs/01_data.ipynb #24ff5e51
+# %% ../nbs/01_data.ipynb #976e734e
 class LabelError(ValueError):
     "A label could not be produced for an item (the message names the item and the rule)."
 
@@ -68,12 +67,14 @@ class RegexLabeller:
         return m.group(1)
     def __repr__(self): return f"RegexLabeller({self.pat_str!r}, match={self.match})"
 
+# %% ../nbs/01_data.ipynb #53a20eac
 class using_attr:
     "A function that applies `f` to the attribute `attr` of its argument (picklable, unlike a lambda)."
     def __init__(self, f: Callable, attr: str): self.f, self.attr = f, attr
     def __call__(self, o): return self.f(getattr(o, self.attr))
     def __repr__(self): return f"using_attr({self.f!r}, {self.attr!r})"
 
+# %% ../nbs/01_data.ipynb #890e7105
 def parent_label(o) -> str:
     "Label an item with the name of the folder it is in."
     return Path(o).parent.name
@@ -101,7 +102,7 @@ class ColReader:
         return res[0] if len(res) == 1 else res
     def __repr__(self): return f"ColReader({self.cols!r}, pref={self.pref!r}, suff={self.suff!r}, label_delim={self.label_delim!r})"
 
-# %% ../nbs/01_data.ipynb #0c960efc
+# %% ../nbs/01_data.ipynb #3f5a6bad
 def RandomSplitter(valid_pct: float = 0.2, seed: int | None = None) -> Callable:
     "Split items at random, `valid_pct` of them to validation; the same split for the same `seed`."
     if not 0 <= valid_pct < 1: raise ValueError(f"RandomSplitter: valid_pct must be in [0, 1), got {valid_pct}")
@@ -114,6 +115,7 @@ def RandomSplitter(valid_pct: float = 0.2, seed: int | None = None) -> Callable:
         return idx[cut:], idx[:cut]
     return _inner
 
+# %% ../nbs/01_data.ipynb #6b131b9d
 def _split_by_mask(mask):
     mask = [bool(m) for m in mask]
     return [i for i, m in enumerate(mask) if not m], [i for i, m in enumerate(mask) if m]
@@ -128,11 +130,17 @@ def ColSplitter(col='is_valid') -> Callable:
         return _split_by_mask(v if not isinstance(v, str) else v.strip().lower() in ('1', 'true', 'yes') for v in vals)
     return _inner
 
+# %% ../nbs/01_data.ipynb #887d3d1b
+def _rows(items):
+    "Iterate over items, or over the rows of a DataFrame."
+    return (r for _, r in items.iterrows()) if hasattr(items, 'iterrows') else iter(items)
+
 def FuncSplitter(func: Callable) -> Callable:
     "Split items by `func(item)`: True → validation."
     def _inner(items): return _split_by_mask(func(o) for o in _rows(items))
     return _inner
 
+# %% ../nbs/01_data.ipynb #d6dc21cd
 def GrandparentSplitter(train_name='train', valid_name='valid') -> Callable:
     "Split paths by the name of their grandparent folder (`train/label/x.jpg`, `valid/label/x.jpg`)."
     def _inner(items):
@@ -140,16 +148,13 @@ def GrandparentSplitter(train_name='train', valid_name='valid') -> Callable:
         return [i for i, n in enumerate(g) if n == train_name], [i for i, n in enumerate(g) if n == valid_name]
     return _inner
 
+# %% ../nbs/01_data.ipynb #d5ce2f0b
 def IndexSplitter(valid_idx: Sequence[int]) -> Callable:
     "Split items so that `valid_idx` are the validation set."
     def _inner(items):
         v = set(int(i) for i in valid_idx)
         return [i for i in range(len(items)) if i not in v], sorted(v)
     return _inner
-
-def _rows(items):
-    "Iterate over items, or over the rows of a DataFrame."
-    return (r for _, r in items.iterrows()) if hasattr(items, 'iterrows') else iter(items)
 
 # %% ../nbs/01_data.ipynb #04f7d25a
 def verify_image(fn) -> bool:

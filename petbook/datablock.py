@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .data import in_test, LabelError
+from .external import petbook_env
+from .data import LabelError
 from .augment import (ImageError, Points, BatchTransform, Normalize, open_image, load_rgb, patch,
                              apply_item_tfms, ItemTransformError)
 from .fast import keep_freed_memory, stack_batch, Scratch, worker_options, setup_worker, fast_enabled, enabled_speedups
@@ -21,9 +22,9 @@ _all_ = ['keep_freed_memory']   # still `from petbook.datablock import keep_free
 
 # %% auto #0
 __all__ = ['MAX_WORKERS', 'CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock',
-           'RegressionBlock', 'DataBlock', 'DatasetSplit', 'Datasets', 'CollateError', 'default_device',
-           'default_num_workers', 'collate', 'to_tensors', 'DataLoader', 'DataLoaders', 'plt_subplots', 'show_sample',
-           'keep_freed_memory']
+           'RegressionBlock', 'listify', 'DataBlock', 'DatasetSplit', 'Datasets', 'default_device',
+           'default_num_workers', 'CollateError', 'collate', 'to_tensors', 'DataLoader', 'DataLoaders', 'plt_subplots',
+           'show_sample', 'keep_freed_memory']
 
 # %% ../nbs/03_datablock.ipynb #a9658f41
 class CategoryMap(list):
@@ -126,13 +127,16 @@ class RegressionBlock(TransformBlock):
         except Exception as e: raise LabelError(f"RegressionBlock: get_y returned {o!r:.80} for {item!r:.120}, which is not a number") from e
     def to_tensor(self, o, img_size=None): return o.float()
 
+# %% ../nbs/03_datablock.ipynb #218016e2
+def listify(o) -> list:
+    "`o` as a list: None → [], a list or tuple → a list of its items, anything else → [o]."
+    return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
+
 # %% ../nbs/03_datablock.ipynb #e34511b6
 def _block(b):
     if isinstance(b, TransformBlock): return b
     if isinstance(b, type) and issubclass(b, TransformBlock) or callable(b): return b()
     raise TypeError(f"DataBlock: {b!r} is not a block (use ImageBlock, CategoryBlock, MultiCategoryBlock, PointBlock, RegressionBlock)")
-
-def _listify(o): return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
 
 class DataBlock:
     "The recipe: blocks, how to get and split items, how to label them, item and batch transforms."
@@ -143,9 +147,9 @@ class DataBlock:
         self.get_items, self.splitter = get_items, splitter
         if getters is not None: self.getters = list(getters)
         else:
-            gx, gy = _listify(get_x) or [None], _listify(get_y) or [None]
+            gx, gy = listify(get_x) or [None], listify(get_y) or [None]
             self.getters = (gx * self.n_inp)[:self.n_inp] + (gy * (len(self._blocks) - self.n_inp))[:len(self._blocks) - self.n_inp]
-        self.item_tfms, self.batch_tfms = _listify(item_tfms), _listify(batch_tfms)
+        self.item_tfms, self.batch_tfms = listify(item_tfms), listify(batch_tfms)
 
     def new_blocks(self):
         "Fresh block instances (vocabularies are set up per Datasets)."
@@ -235,24 +239,26 @@ def decode(self: Datasets, sample):
     return tuple(b.decode(o) for b, o in zip(self.blocks, sample))
 
 # %% ../nbs/03_datablock.ipynb #0a396d66
-class CollateError(RuntimeError):
-    "Samples could not be stacked into a batch (the message gives the shapes and the fix)."
-
 def default_device() -> torch.device:
     "CUDA if available, else Apple's MPS if available, else the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
+# %% ../nbs/03_datablock.ipynb #68f50d4a
 MAX_WORKERS = 8   # more worker processes than this rarely help one GPU, and each holds a copy of the process
 
 def default_num_workers(max_workers: int = MAX_WORKERS) -> int:
     "Worker processes for item transforms: $PETBOOK_NUM_WORKERS, else 0 under test or off Linux, else the cores (≤ `max_workers`)."
-    if 'PETBOOK_NUM_WORKERS' in os.environ: return int(os.environ['PETBOOK_NUM_WORKERS'])
-    if in_test() or not sys.platform.startswith('linux'): return 0
+    env = petbook_env()                                   # the environment switches, read in one place (90)
+    if env.num_workers is not None: return env.num_workers
+    if env.in_test or not sys.platform.startswith('linux'): return 0
     return min(max_workers, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
 
 # %% ../nbs/03_datablock.ipynb #c8a0bef9
+class CollateError(RuntimeError):
+    "Samples could not be stacked into a batch (the message gives the shapes and the fix)."
+
 def collate(samples, kinds=None):
     "Stack a list of sample tuples into a batch tuple, explaining shape mismatches."
     out = []

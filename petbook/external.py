@@ -33,6 +33,7 @@ def _count(name: str) -> int | None:
                          "main process) or a positive integer, or unset it to let petbook choose")
     return int(v)
 
+# %% ../nbs/90_external.ipynb #73789087
 def in_test() -> bool:
     "True when the notebooks run under `nbdev_test` (or a test sets `IN_TEST`): use tiny sizes."
     return bool(os.environ.get('IN_TEST'))

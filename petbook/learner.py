@@ -14,15 +14,14 @@ import torch
 import torch.nn as nn
 
 from .augment import ItemTransform, patch
-from .datablock import DataLoaders, collate, to_tensors, keep_freed_memory
+from .datablock import DataLoaders, collate, to_tensors, keep_freed_memory, listify
 from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 
 # %% auto #0
 __all__ = ['accuracy', 'error_rate', 'Metric', 'AvgMetric', 'AccumMetric', 'trainable_params', 'Adam', 'SGD', 'set_mom',
            'get_mom', 'CancelFitException', 'CancelEpochException', 'CancelTrainException', 'CancelValidException',
            'CancelBatchException', 'CancelStepException', 'CancelBackwardException', 'Callback', 'TrainEvalCallback',
-           'DebiasedEMA', 'Recorder', 'plt_ax', 'in_notebook', 'ProgressCallback', 'listify', 'Learner',
-           'TrainingDiverged']
+           'DebiasedEMA', 'Recorder', 'plt_ax', 'in_notebook', 'ProgressCallback', 'Learner', 'TrainingDiverged']
 
 # %% ../nbs/05_learner.ipynb #ba215aac
 def accuracy(inp: torch.Tensor, targ: torch.Tensor, axis: int = -1) -> torch.Tensor:
@@ -197,16 +196,24 @@ class Recorder(Callback):
         self.losses.append(self.smoother.update(self.learn.loss_value)); self.learn.smooth_loss = self.smooth_loss
         pg = self.learn.opt.param_groups[-1]; self.lrs.append(pg['lr']); self.moms.append(get_mom(pg))
         if self.train_metrics: self._accumulate_metrics()
-    def _accumulate_metrics(self):
-        with torch.no_grad():
-            for m in self.metrics: m.accumulate(self.learn)
-    def after_train(self):
-        if self.train_metrics: self._train_vals = [m.value for m in self.metrics]
-    def after_epoch(self):
-        vals = [self.smooth_loss] + self._train_vals
-        if self._vn: vals += [self.valid_loss] + [m.value for m in self.metrics]
-        self.values.append(vals); self.iters.append(len(self.losses))
-        self.learn.final_record, self.learn.epoch_time = vals, time.time() - self._t0
+
+# %% ../nbs/05_learner.ipynb #4de9eac2
+@patch
+def _accumulate_metrics(self: Recorder):
+    with torch.no_grad():
+        for m in self.metrics: m.accumulate(self.learn)
+
+@patch
+def after_train(self: Recorder):
+    if self.train_metrics: self._train_vals = [m.value for m in self.metrics]
+
+@patch
+def after_epoch(self: Recorder):
+    "One record per epoch: smoothed train loss (and train metrics), then validation loss and metrics."
+    vals = [self.smooth_loss] + self._train_vals
+    if self._vn: vals += [self.valid_loss] + [m.value for m in self.metrics]
+    self.values.append(vals); self.iters.append(len(self.losses))
+    self.learn.final_record, self.learn.epoch_time = vals, time.time() - self._t0
 
 # %% ../nbs/05_learner.ipynb #5477c4bc
 def plt_ax(figsize=(6, 3.5)):
@@ -288,11 +295,6 @@ class ProgressCallback(Callback):
             print('  '.join(v.ljust(x) for v, x in zip(self._rows[-1], w)), flush=True)
     def after_fit(self): self._close()
     after_cancel_fit = after_fit
-
-# %% ../nbs/05_learner.ipynb #a3a41354
-def listify(o) -> list:
-    "`o` as a list: None → [], a list or tuple → a list of its items, anything else → [o]."
-    return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
 
 # %% ../nbs/05_learner.ipynb #39e6072c
 def _default_loss(dls) -> Callable:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['softmax_naive', 'softmax', 'nll_loss', 'logsumexp', 'log_softmax', 'cross_entropy', 'mnist_loss',
            'binary_cross_entropy', 'BaseLossFlat', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'MSELossFlat',
-           'softmax_table', 'softmax_explorer', 'plt_bar']
+           'softmax_table', 'plt_bar', 'softmax_explorer']
 
 # %% ../nbs/04_cross_entropy.ipynb #7f2af856
 def softmax_naive(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -62,7 +62,7 @@ def binary_cross_entropy(inputs: torch.Tensor, targets: torch.Tensor, reduction:
     loss = inputs.clamp(min=0) - inputs * targets + (-inputs.abs()).exp().log1p()
     return loss if reduction == 'none' else loss.sum() if reduction == 'sum' else loss.mean()
 
-# %% ../nbs/04_cross_entropy.ipynb #0923aa09
+# %% ../nbs/04_cross_entropy.ipynb #1d7f18a7
 class BaseLossFlat:
     "A loss that flattens input to (N, C) and target to (N…) along `axis`, with an `activation` and `decodes`."
     def __init__(self, func, axis: int = -1, flatten: bool = True, floatify: bool = False, is_2d: bool = True, **kwargs):
@@ -84,12 +84,14 @@ class BaseLossFlat:
     def decodes(self, x): return x
     def __repr__(self): return f"{type(self).__name__}({self.func})"
 
+# %% ../nbs/04_cross_entropy.ipynb #12446180
 class CrossEntropyLossFlat(BaseLossFlat):
     "Cross-entropy over the last axis; activation softmax, decodes argmax."
     def __init__(self, *args, axis=-1, **kwargs): super().__init__(nn.CrossEntropyLoss, *args, axis=axis, **kwargs)
     def activation(self, x): return F.softmax(x, dim=self.axis)
     def decodes(self, x): return x.argmax(dim=self.axis)
 
+# %% ../nbs/04_cross_entropy.ipynb #22ba3364
 class BCEWithLogitsLossFlat(BaseLossFlat):
     "Binary cross-entropy from logits (multi-label); activation sigmoid, decodes `> thresh`."
     def __init__(self, *args, axis=-1, floatify=True, thresh=0.5, **kwargs):
@@ -99,12 +101,13 @@ class BCEWithLogitsLossFlat(BaseLossFlat):
     def activation(self, x): return torch.sigmoid(x)
     def decodes(self, x): return x > self.thresh
 
+# %% ../nbs/04_cross_entropy.ipynb #6dea8f0f
 class MSELossFlat(BaseLossFlat):
     "Mean squared error (regression, points); no activation."
     def __init__(self, *args, axis=-1, floatify=True, **kwargs):
         super().__init__(nn.MSELoss, *args, axis=axis, floatify=floatify, is_2d=False, **kwargs)
 
-# %% ../nbs/04_cross_entropy.ipynb #7496ea18
+# %% ../nbs/04_cross_entropy.ipynb #cfdafef6
 def softmax_table(acts: Sequence[float], target: int = 0, temperature: float = 1.0, shift: float = 0.0) -> dict:
     "Everything the softmax explorer shows, for activations `acts`: scaled activations, exp, probabilities, loss for `target`."
     if temperature <= 0: raise ValueError(f"temperature must be > 0, got {temperature}")
@@ -112,6 +115,17 @@ def softmax_table(acts: Sequence[float], target: int = 0, temperature: float = 1
     p = softmax(a); lp = log_softmax(a)
     return {'acts': a.tolist(), 'exp': a.exp().tolist(), 'probs': p.tolist(), 'loss': float(-lp[target]), 'target': int(target)}
 
+# %% ../nbs/04_cross_entropy.ipynb #14d85a1f
+def plt_bar(names, probs, target):
+    "A bar per class: its probability, the target in green (the figure is closed, ready to `display`)."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4.5, 2.6))
+    ax.bar(range(len(names)), probs, color=['tab:green' if i == target else 'tab:blue' for i in range(len(names))])
+    ax.set_xticks(range(len(names)), names, rotation=30, fontsize=8); ax.set_ylim(0, 1); ax.set_ylabel('probability')
+    fig.tight_layout(); plt.close(fig)
+    return fig, ax
+
+# %% ../nbs/04_cross_entropy.ipynb #18b39e2e
 def _table_html(names, t) -> str:
     bold = ' style="font-weight:bold"'
     rows = ''.join(f"<tr{bold if i == t['target'] else ''}><td>{n}</td><td>{a:.3f}</td><td>{e:.4g}</td>"
@@ -142,11 +156,3 @@ def softmax_explorer(names: Sequence[str] = ('Birman', 'Ragdoll', 'Siamese', 'pu
     box.sliders, box.target, box.shift, box.temperature, box.html = sliders, target, shift, temp, html
     update()
     return box
-
-def plt_bar(names, probs, target):
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4.5, 2.6))
-    ax.bar(range(len(names)), probs, color=['tab:green' if i == target else 'tab:blue' for i in range(len(names))])
-    ax.set_xticks(range(len(names)), names, rotation=30, fontsize=8); ax.set_ylim(0, 1); ax.set_ylabel('probability')
-    fig.tight_layout(); plt.close(fig)
-    return fig, ax

@@ -30,7 +30,7 @@ def lab(tmp_path_factory):
     "A JupyterLab server on a free loopback port with a random token and throw-away config/runtime/IPython dirs."
     tmp = tmp_path_factory.mktemp('lab')
     work = tmp/'nbs'; work.mkdir()
-    for nb in ('04_cross_entropy.ipynb', '09_multilabel.ipynb'): shutil.copy(ROOT/'nbs'/nb, work/nb)
+    for nb in ('04_cross_entropy.ipynb', '10_multilabel.ipynb'): shutil.copy(ROOT/'nbs'/nb, work/nb)
     settings = tmp/'settings'/'@jupyterlab'/'apputils-extension'; settings.mkdir(parents=True)
     (settings/'notification.jupyterlab-settings').write_text(json.dumps({'checkForUpdates': False, 'fetchNews': 'false'}))
     env = {**os.environ, 'IN_TEST': '1', 'PETBOOK_HOME': str(tmp/'petbook-home'), 'PETBOOK_OFFLINE': '1',
@@ -188,12 +188,12 @@ def test_softmax_explorer_in_jupyterlab(browser, lab):
 def test_threshold_explorer_in_jupyterlab(browser, lab):
     import torch
     from petbook.multilabel import threshold_table
-    nbf = lab['work']/'09_multilabel.ipynb'
+    nbf = lab['work']/'10_multilabel.ipynb'
     nbj = json.loads(nbf.read_text())                                      # one extra cell hands the predictions to this test
     nbj['cells'].append({'cell_type': 'code', 'execution_count': None, 'id': 'browser-test-state', 'metadata': {}, 'outputs': [],
                          'source': "torch.save({'preds': preds, 'targs': targs, 'vocab': list(dls.vocab)}, 'explorer_state.pt')"})
     nbf.write_text(json.dumps(nbj))
-    page, nb = _open(browser, lab, '09_multilabel.ipynb')
+    page, nb = _open(browser, lab, '10_multilabel.ipynb')
     try:
         nb.run_all()
         state = torch.load(lab['work']/'explorer_state.pt', weights_only=True)

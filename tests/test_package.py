@@ -13,7 +13,7 @@ def test_star_import_gives_the_books_names():
     ns = {}
     exec('from petbook.all import *', ns)
     for mod in ['external', 'synth', 'fast', 'models', 'data', 'augment', 'datablock', 'losses', 'learner', 'schedule', 'vision', 'tricks',
-                'interpret', 'multilabel', 'regression']:
+                'interpret', 'multilabel', 'regression', 'inference']:
         m = importlib.import_module(f'petbook.{mod}')
         for name in m.__all__: assert ns.get(name) is getattr(m, name), (mod, name)
     for name in ['get_image_files', 'RegexLabeller', 'using_attr', 'RandomSplitter', 'untar_data', 'URLs', 'get_pets',

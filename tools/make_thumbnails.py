@@ -1,11 +1,12 @@
 """Draw the small picture of each notebook that the front page's notebook map shows (nbs/images/thumbs/*.png).
 
-    .venv/bin/python tools/make_thumbnails.py          # about a minute on a laptop CPU, offline
+    .venv/bin/python tools/make_thumbnails.py                     # all of them, offline
+    .venv/bin/python tools/make_thumbnails.py 92_models 94_cli    # only these (the ones that need no trained learner)
 
 Every picture is made by petbook itself from the generated data — the same functions the notebooks teach — so
 the map shows what each notebook really produces. One small Lite0 learner (6 breeds, 64 px) is trained once and
-supplies the loss curve (05), the LR finder (06), the fine_tune schedule (07), the confusion matrix (08) and a
-prediction (11). Deterministic apart from float rounding; rerun it when a notebook's subject changes."""
+supplies the loss curve (05), the LR finder (06), the fine_tune schedule (07), the confusion matrix (09) and a
+prediction (12). Deterministic apart from float rounding; rerun it when a notebook's subject changes."""
 import os, sys, tempfile
 from pathlib import Path
 import matplotlib
@@ -106,7 +107,21 @@ def t_transfer(fig, lrs):
     ax.legend(fontsize=5, frameon=False); small_axes(ax); fig.tight_layout(pad=0.3)
 
 
-@thumb('08_interpretation')
+@thumb('08_training_tricks')
+def t_training_tricks(fig):
+    "Progressive resizing: the same pet at the sizes a run grows through (drawn without petbook.tricks, which may not exist yet)."
+    from petbook.synth import draw_pet
+    from petbook.augment import Resize
+    img = draw_pet('Abyssinian', seed=2, size=192)
+    sizes = [24, 48, 96]
+    for i, sz in enumerate(sizes):
+        ax = fig.add_subplot(1, len(sizes), i + 1); ax.imshow(Resize(sz)(img, split_idx=1), interpolation='nearest'); ax.axis('off')
+        ax.set_title(f'{sz} px' + (' → ' if i < len(sizes) - 1 else ''), fontsize=6, pad=2)
+    fig.suptitle('progressive resizing · TTA · fp16 · precompute', fontsize=5.5, y=0.12)
+    fig.subplots_adjust(0.01, 0.16, 0.99, 0.9, 0.05, 0.1)
+
+
+@thumb('09_interpretation')
 def t_interpretation(fig, learn):
     interp = ClassificationInterpretation.from_learner(learn)
     cm = interp.confusion_matrix(); ax = fig.add_subplot(111)
@@ -117,21 +132,21 @@ def t_interpretation(fig, learn):
     ax.set_xlabel('predicted', fontsize=5, labelpad=1); ax.set_ylabel('actual', fontsize=5, labelpad=1); fig.tight_layout(pad=0.3)
 
 
-@thumb('09_multilabel')
+@thumb('10_multilabel')
 def t_multilabel(fig):
     from petbook.synth import draw_voc
     sets = [['dog', 'person'], ['car', 'bus'], ['cat', 'sofa']]
     image_grid(fig, [draw_voc(s, seed=2, size=(200, 150)) for s in sets], [' '.join(s) for s in sets], rows=1)
 
 
-@thumb('10_regression')
+@thumb('11_regression')
 def t_regression(fig):
     from petbook.synth import draw_head_frame, project
     xyz = (60., -20., 1000.); img = draw_head_frame(3, 0, xyz); x, y = project(xyz)
     ax = fig.add_axes([0, 0, 1, 1]); ax.imshow(img); ax.plot([x], [y], 'r+', ms=14, mew=2); ax.axis('off')
 
 
-@thumb('11_pets_end_to_end')
+@thumb('12_pets_end_to_end')
 def t_end_to_end(fig, learn):
     from petbook.synth import draw_pet
     vocab = list(learn.dls.vocab); img = draw_pet(vocab[0], seed=99, size=160)
@@ -141,7 +156,7 @@ def t_end_to_end(fig, learn):
     a2.set_yticks(range(3)[::-1], [vocab[i] for i in top]); a2.set_xlim(0, 1); small_axes(a2); a2.set_title('predict', fontsize=5, pad=1)
 
 
-@thumb('12_questionnaires')
+@thumb('13_questionnaires')
 def t_questionnaires(fig):
     ax = fig.add_axes([0.02, 0.02, 0.96, 0.8]); ax.axis('off'); ax.set_aspect('equal')
     for k in range(40):                          # 23 questions of chapter 5, then 17 of chapter 6, each answered
@@ -171,18 +186,47 @@ def t_synth(fig):
     breeds = list(LOOKALIKES[1]) + list(LOOKALIKES[0])
     image_grid(fig, [draw_pet(b, seed=1, size=120) for b in breeds], ['Ragdoll', 'Birman', 'Siamese', 'pit bull', 'staffordshire', 'bulldog'])
 
+@thumb('92_models')
+def t_models(fig):
+    "Parameters of each network petbook can load (petbook.models once notebook 92 exists, petbook.vision before)."
+    try: from petbook.models import resnet18, resnet34, resnet50, efficientnet_lite0
+    except ImportError: from petbook.vision import resnet18, resnet34, resnet50, efficientnet_lite0
+    archs = [resnet18, resnet34, resnet50, efficientnet_lite0]
+    n = [sum(p.numel() for p in a(pretrained=False).parameters()) / 1e6 for a in archs]
+    ax = fig.add_subplot(111); names = [a.__name__.replace('efficientnet_', 'effnet_') for a in archs]
+    ax.barh(range(len(n))[::-1], n, color=['tab:blue'] * 3 + ['tab:green']); ax.set_yticks(range(len(n))[::-1], names)
+    for i, v in enumerate(n): ax.text(v + 0.5, len(n) - 1 - i, f'{v:.1f} M', va='center', fontsize=5)
+    ax.set_xlim(0, max(n) * 1.25); ax.set_xlabel('parameters (millions)', fontsize=5, labelpad=1); small_axes(ax); fig.tight_layout(pad=0.3)
+
+
 @thumb('93_fast')
 def t_fast(fig):
+    "petbook's speed tricks, from petbook.fast.SPEEDUPS: bit-exact when switched off, or within a tolerance."
     from petbook.fast import SPEEDUPS
-    ax = fig.add_axes([0, 0, 1, 1]); ax.axis('off'); ax.set_xlim(0, 10); ax.set_ylim(0, len(SPEEDUPS) + 1.6)
-    ax.text(5, len(SPEEDUPS) + 0.9, 'speed-ups, one switch: PETBOOK_FAST=0', ha='center', fontsize=6, weight='bold')
-    for i, (name, s) in enumerate(SPEEDUPS.items()):
-        y = len(SPEEDUPS) - i - 0.2
-        exact = s.off.startswith('bit-exact')
-        ax.add_patch(plt.Rectangle((0.3, y - 0.35), 0.7, 0.7, color='tab:green' if exact else 'tab:orange'))
-        ax.text(1.3, y, name.replace('_', ' '), va='center', fontsize=5.5)
-        ax.text(5.6, y, 'exact' if exact else s.off.split(';')[0][:24], va='center', fontsize=5, color='0.3')
+    ax = fig.add_axes([0, 0, 1, 1]); ax.axis('off'); ax.set_xlim(0, 10); ax.set_ylim(-0.2, len(SPEEDUPS) + 1.2)
+    for i, (name, sp) in enumerate(SPEEDUPS.items()):
+        y = len(SPEEDUPS) - i
+        ax.add_patch(plt.Circle((0.6, y), 0.28, color='tab:green' if sp.exact else 'tab:orange'))
+        ax.text(1.2, y, name, va='center', fontsize=5.5)
+    ax.text(6.2, len(SPEEDUPS) - 1, 'PETBOOK_FAST=0\nturns all off', fontsize=6, ha='center', va='center',
+            bbox=dict(boxstyle='round', fc='w', ec='tab:gray'))
+    ax.text(6.2, 2.6, '● bit-exact off', color='tab:green', fontsize=5, ha='center'); ax.text(6.2, 1.4, '● within a tolerance', color='tab:orange', fontsize=5, ha='center')
 
+
+@thumb('94_cli')
+def t_cli(fig):
+    "The first lines of `petbook --help`, as a terminal shows them."
+    from petbook.cli import build_parser
+    lines = ['$ petbook --help'] + build_parser().format_help().splitlines()[:9]
+    ax = fig.add_axes([0, 0, 1, 1]); ax.set_facecolor('#1e1e1e'); ax.set_xticks([]); ax.set_yticks([])
+    for i, l in enumerate(lines):
+        ax.text(0.03, 0.93 - i * 0.095, l[:58], family='monospace', fontsize=4.2, va='top',
+                color='#7ee787' if l.startswith('$') else '#e6e6e6', transform=ax.transAxes)
+
+
+STANDALONE = {'01_data': t_data, '02_presizing': t_presizing, '04_cross_entropy': t_cross_entropy, '08_training_tricks': t_training_tricks,
+              '10_multilabel': t_multilabel, '11_regression': t_regression, '13_questionnaires': t_questionnaires, '90_external': t_external,
+              '91_synth': t_synth, '92_models': t_models, '93_fast': t_fast, '94_cli': t_cli}
 
 if __name__ == '__main__':
     os.environ.setdefault('PETBOOK_HOME', str(Path(tempfile.gettempdir())/'petbook-thumbs'))
@@ -190,7 +234,13 @@ if __name__ == '__main__':
     from petbook.all import *
     from petbook.vision import efficientnet_lite0
     OUT.mkdir(parents=True, exist_ok=True)
-    t_data(); t_presizing(); t_cross_entropy(); t_multilabel(); t_regression(); t_questionnaires(); t_external(); t_synth(); t_fast()
+    only = sys.argv[1:]          # names of notebooks: draw only those that need no trained learner (e.g. `92_models 94_cli`)
+    unknown = [n for n in only if n not in STANDALONE]
+    if unknown: sys.exit(f"make_thumbnails: {unknown} need the trained learner (run without arguments) or are not notebooks; "
+                         f"by name: {', '.join(STANDALONE)}")
+    for name, draw in STANDALONE.items():
+        if not only or name in only: draw()
+    if only: sys.exit(0)
     breeds = ['Abyssinian', 'Bengal', 'Persian', 'beagle', 'pug', 'samoyed']
     path = make_pets(Path(os.environ['PETBOOK_HOME'])/'thumb-pets', n_per_breed=24, seed=7, breeds=breeds)
     pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),

@@ -2,7 +2,7 @@
 every cell that failed — for auditing the series on another machine (a GPU) in one pass instead of one failure
 per notebook per run. Later failures can be knock-on effects of an earlier one; the first in each notebook is real.
 
-    python tools/run_cells.py nbs/03_datablock.ipynb nbs/10_regression.ipynb     # or no arguments: every notebook
+    python tools/run_cells.py nbs/03_datablock.ipynb nbs/11_regression.ipynb     # or no arguments: every notebook
 """
 import multiprocessing as mp, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
