@@ -1,7 +1,7 @@
 """Draw the small picture of each notebook that the front page's notebook map shows (nbs/images/thumbs/*.png).
 
     .venv/bin/python tools/make_thumbnails.py                     # all of them, offline
-    .venv/bin/python tools/make_thumbnails.py 92_models 94_cli    # only these (the ones that need no trained learner)
+    .venv/bin/python tools/make_thumbnails.py 92_models 95_cli    # only these (the ones that need no trained learner)
 
 Every picture is made by petbook itself from the generated data — the same functions the notebooks teach — so
 the map shows what each notebook really produces. One small Lite0 learner (6 breeds, 64 px) is trained once and
@@ -213,7 +213,7 @@ def t_fast(fig):
     ax.text(6.2, 2.6, '● bit-exact off', color='tab:green', fontsize=5, ha='center'); ax.text(6.2, 1.4, '● within a tolerance', color='tab:orange', fontsize=5, ha='center')
 
 
-@thumb('94_cli')
+@thumb('95_cli')
 def t_cli(fig):
     "The first lines of `petbook --help`, as a terminal shows them."
     from petbook.cli import build_parser
@@ -226,7 +226,7 @@ def t_cli(fig):
 
 STANDALONE = {'01_data': t_data, '02_presizing': t_presizing, '04_cross_entropy': t_cross_entropy, '08_training_tricks': t_training_tricks,
               '10_multilabel': t_multilabel, '11_regression': t_regression, '13_questionnaires': t_questionnaires, '90_external': t_external,
-              '91_synth': t_synth, '92_models': t_models, '93_fast': t_fast, '94_cli': t_cli}
+              '91_synth': t_synth, '92_models': t_models, '93_fast': t_fast, '95_cli': t_cli}
 
 if __name__ == '__main__':
     os.environ.setdefault('PETBOOK_HOME', str(Path(tempfile.gettempdir())/'petbook-thumbs'))
@@ -234,7 +234,7 @@ if __name__ == '__main__':
     from petbook.all import *
     from petbook.vision import efficientnet_lite0
     OUT.mkdir(parents=True, exist_ok=True)
-    only = sys.argv[1:]          # names of notebooks: draw only those that need no trained learner (e.g. `92_models 94_cli`)
+    only = sys.argv[1:]          # names of notebooks: draw only those that need no trained learner (e.g. `92_models 95_cli`)
     unknown = [n for n in only if n not in STANDALONE]
     if unknown: sys.exit(f"make_thumbnails: {unknown} need the trained learner (run without arguments) or are not notebooks; "
                          f"by name: {', '.join(STANDALONE)}")
