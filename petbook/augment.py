@@ -21,7 +21,7 @@ __all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', '
            'RandomResizedCrop', 'ItemTransformError', 'apply_item_tfms', 'flip_mat', 'rotate_mat', 'zoom_mat',
            'crop_mat', 'homography', 'warp_mat', 'sample_grid', 'apply_mat', 'move_points', 'BatchTransform',
            'AffineWarp', 'Lighting', 'psnr', 'sharpness', 'to_batch', 'show_tensor', 'RandomBlur', 'aug_transforms',
-           'Normalize']
+           'Normalize', 'dihedral_mat']
 
 # %% ../nbs/02_presizing.ipynb #b3c1355c
 class ImageError(OSError):
@@ -372,10 +372,8 @@ def matrices(self: AffineWarp, bs: int, in_size, out_size, device='cpu') -> torc
     if self.max_rotate:
         deg = (2 * u() - 1) * self.max_rotate * use(self.p_affine)
         H = H @ rotate_mat(deg, aspect)
-    if self.do_flip:
-        H = H @ flip_mat(use(0.5))
-        if self.flip_vert:
-            v = _eye(bs, dev); v[:, 1, 1] = torch.where(use(0.5), -1., 1.); H = H @ v
+    if self.do_flip:                            # flip_vert: one of the 8 symmetries of the square instead (fastai's Dihedral)
+        H = H @ (dihedral_mat(torch.randint(0, 8, (bs,), device=dev) * use(0.5)) if self.flip_vert else flip_mat(use(0.5)))
     if self.max_warp:
         on = use(self.p_affine)
         H = H @ warp_mat((2 * u() - 1) * self.max_warp * on, (2 * u() - 1) * self.max_warp * on)
@@ -484,3 +482,11 @@ class Normalize(BatchTransform):
         if fast_enabled('one_pass_normalize'): return torch.addcmul(self.shift.to(x.device, x.dtype), x, self.scale.to(x.device, x.dtype))
         return (x - self.mean.to(x.device, x.dtype)) / self.std.to(x.device, x.dtype)
     def decode(self, x): return x * self.std.to(x.device, x.dtype) + self.mean.to(x.device, x.dtype)
+
+# %% ../nbs/02_presizing.ipynb #41a2fb66
+_DIHEDRAL = torch.tensor([[1, 0, 0, 1], [-1, 0, 0, 1], [1, 0, 0, -1], [0, -1, 1, 0],
+                          [-1, 0, 0, -1], [0, 1, -1, 0], [0, 1, 1, 0], [0, -1, -1, 0]], dtype=torch.float32)
+
+def dihedral_mat(k: torch.Tensor) -> torch.Tensor:
+    "Matrices of the square's 8 symmetries, `k` in 0..7: identity, flip x, flip y, turns, transposes (fastai's `Dihedral`)."
+    m = _eye(len(k), k.device); m[:, :2, :2] = _DIHEDRAL.to(k.device)[k].view(-1, 2, 2); return m
