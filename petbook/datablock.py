@@ -177,7 +177,10 @@ class DatasetSplit:
     def __len__(self): return len(self.idxs)
     def __getitem__(self, i): return self.dsets[self.idxs[i]]
     @property
-    def items(self): return [self.dsets.items[i] for i in self.idxs]
+    def items(self):
+        "This split's items: a list, or the rows of a DataFrame (as a DataFrame, like fastai's)."
+        it = self.dsets.items
+        return it.iloc[self.idxs] if hasattr(it, 'iloc') else [it[i] for i in self.idxs]
     @property
     def vocab(self): return self.dsets.vocab
     def __repr__(self): return f"DatasetSplit({'train' if self.split_idx == 0 else 'valid'}, {len(self)} items)"

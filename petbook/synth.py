@@ -13,7 +13,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 # %% auto #0
 __all__ = ['BREEDS', 'LOOKALIKES', 'GENERATOR_VERSION', 'VOC_CLASSES', 'CO_OCCUR', 'VOC_VERSION', 'BIWI_VERSION', 'draw_pet',
-           'make_pets', 'draw_voc', 'make_voc', 'project', 'draw_head_frame', 'make_biwi', 'show_generated']
+           'make_pets', 'make_dog_breeds', 'draw_voc', 'make_voc', 'project', 'draw_head_frame', 'make_biwi',
+           'show_generated']
 
 # %% ../nbs/91_synth.ipynb #f9c73f8d
 def _hex(c): c = c.lstrip('#'); return tuple(int(c[i:i+2], 16) for i in (0, 2, 4))
@@ -282,6 +283,23 @@ def _add_broken(imgs: Path, breeds, seed):
     draw_pet(b(2), seed=9003).save(imgs/f'{b(2)}_9003.jpg', 'PNG')                 # a PNG wearing a .jpg name
     draw_pet(b(3), seed=9004).convert('L').save(imgs/f'{b(3)}_9004.jpg', 'JPEG')   # grayscale
     draw_pet(b(4), seed=9005).convert('CMYK').save(imgs/f'{b(4)}_9005.jpg', 'JPEG')  # CMYK
+
+# %% ../nbs/91_synth.ipynb #aeb547ef
+def make_dog_breeds(dest, n_per_breed: int = 40, seed: int = 42, breeds: Sequence[str] | None = None) -> Path:
+    "Draw a Kaggle-dog-breeds-shaped folder: `dest/train/{id}.jpg` and `dest/labels.csv` (columns id, breed); return `dest`."
+    import csv, hashlib
+    dest = Path(dest); (dest/'train').mkdir(parents=True, exist_ok=True)
+    breeds = [b for b, v in BREEDS.items() if v[0] == 'dog'] if breeds is None else list(breeds)
+    rows = []
+    for b in breeds:
+        for i in range(1, n_per_breed + 1):
+            id_ = hashlib.md5(f'{seed}/{b}/{i}'.encode()).hexdigest()
+            p = dest/'train'/f'{id_}.jpg'
+            if not p.exists(): _save_jpg(draw_pet(b, seed=f'dogs/{seed}/{i}'), p, quality=random.Random(f'{seed}/{b}/{i}/q').randint(60, 95))
+            rows.append((id_, b))
+    random.Random(seed).shuffle(rows)
+    with open(dest/'labels.csv', 'w', newline='') as f: w = csv.writer(f); w.writerow(['id', 'breed']); w.writerows(rows)
+    return dest
 
 # %% ../nbs/91_synth.ipynb #20d03420
 VOC_CLASSES = ['aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
