@@ -325,8 +325,9 @@ def _worker_message(e: Exception) -> str:
 class DataLoader:
     "Batches of one split: item transforms in workers, collation, then device transfer and batch transforms."
     def __init__(self, split: DatasetSplit, blocks, bs=64, shuffle=False, drop_last=False, item_tfms=None, batch_tfms=None,
-                 num_workers=None, device=None, pin_memory=None):
+                 num_workers=None, device=None, pin_memory=None, sampler=None):
         self.split, self.blocks, self.bs, self.shuffle, self.drop_last = split, list(blocks), bs, shuffle, drop_last
+        self.sampler = sampler          # a torch Sampler of indices (e.g. WeightedRandomSampler, notebook 05) instead of shuffling
         self.kinds = [b.kind for b in self.blocks]
         self._dl, self._dl_speedups, self._buf = None, None, Scratch()
         self.item_tfms, self.batch_tfms = item_tfms, batch_tfms
@@ -386,7 +387,7 @@ def _torch_dl(self: DataLoader):
                   worker_init_fn=_worker_init, collate_fn=partial(collate, kinds=self.kinds), **worker_options(self.num_workers))
         if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
         self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
-                                               shuffle=self.shuffle, drop_last=self.drop_last, **kw)
+                                               shuffle=self.shuffle and self.sampler is None, sampler=self.sampler, drop_last=self.drop_last, **kw)
     return self._dl
 
 @patch

@@ -595,6 +595,24 @@ def predict(self: Learner, item):
     tgt = blocks[n]
     return (tgt.decode(dec) if tgt.kind in ('category', 'multicategory') else dec), dec, probs
 
+# %% ../nbs/05_learner.ipynb #186f3ece
+from .datablock import DataBlock, DataLoader
+
+@patch
+def weighted_dataloaders(self: DataBlock, source, wgts, bs: int = 64, **kwargs) -> DataLoaders:
+    "`dataloaders` whose training loader draws items with replacement, with probability ∝ `wgts` (oversampling)."
+    dls = self.dataloaders(source, bs=bs, **kwargs)
+    trn = dls.train; n, n_all = len(trn.split), len(trn.split.dsets)
+    w = torch.as_tensor(list(wgts), dtype=torch.double)
+    if len(w) == n_all: w = w[torch.as_tensor(trn.split.idxs)]      # one weight per item of the source: keep the training ones
+    if len(w) != n or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weighted_dataloaders: need one weight ≥ 0 per training item ({n}) or per item ({n_all}), "
+                         f"not all zero; got {len(w)} weights summing to {float(w.sum()):g}")
+    sampler = torch.utils.data.WeightedRandomSampler(w, num_samples=n, replacement=True)
+    dls.train = DataLoader(trn.split, trn.blocks, bs=bs, drop_last=trn.drop_last, item_tfms=trn.item_tfms, batch_tfms=trn.batch_tfms,
+                           num_workers=trn.num_workers, device=trn.device, sampler=sampler)
+    return dls
+
 # %% ../nbs/05_learner.ipynb #29aa7889
 @patch
 def _file(self: Learner, name) -> Path:
