@@ -325,7 +325,7 @@ class DataLoader:
                  num_workers=None, device=None, pin_memory=None):
         self.split, self.blocks, self.bs, self.shuffle, self.drop_last = split, list(blocks), bs, shuffle, drop_last
         self.kinds = [b.kind for b in self.blocks]
-        self._dl, self._dl_speedups, self._buf = None, None, Scratch()
+        self._dl, self._dl_speedups, self._buf, self._sampler = None, None, Scratch(), None
         self.item_tfms, self.batch_tfms = item_tfms, batch_tfms
         self.num_workers = default_num_workers() if num_workers is None else num_workers
         self.device = torch.device(device) if device is not None else default_device()
@@ -351,7 +351,11 @@ class DataLoader:
     def vocab(self): return self.split.vocab
     @property
     def n(self): return len(self.split)
-    def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
+    @property
+    def sampler(self): return self._sampler
+    @sampler.setter
+    def sampler(self, s): self._sampler = s; self._dl = None   # which items, in which order (e.g. this process's shard, 94)
+    def __len__(self): n = self.n if self.sampler is None else len(self.sampler); return n // self.bs if self.drop_last else math.ceil(n / self.bs)
     def __repr__(self): return f"DataLoader({'train' if self.split_idx == 0 else 'valid'}, {self.n} items, bs={self.bs}, {len(self)} batches, device={self.device})"
 
 # %% ../nbs/03_datablock.ipynb #59aae682
@@ -383,7 +387,7 @@ def _torch_dl(self: DataLoader):
                   worker_init_fn=_worker_init, collate_fn=partial(collate, kinds=self.kinds), **worker_options(self.num_workers))
         if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
         self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
-                                               shuffle=self.shuffle, drop_last=self.drop_last, **kw)
+                                               sampler=self.sampler, shuffle=self.shuffle and self.sampler is None, drop_last=self.drop_last, **kw)
     return self._dl
 
 @patch
