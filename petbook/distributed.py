@@ -19,7 +19,7 @@ from .inference import export
 # %% auto #0
 __all__ = ['rank_distrib', 'num_distrib', 'distrib_device', 'backend_for', 'setup_distrib', 'teardown_distrib', 'distrib_barrier',
            'rank0_first', 'shard', 'sharded', 'gather_shards', 'to_sync_bn', 'from_sync_bn', 'rank0_only',
-           'DistributedTrainer', 'shared_seed', 'free_port', 'torchrun_command', 'launch']
+           'DistributedTrainer', 'shared_seed', 'free_port', 'torchrun_command', 'launch_torchrun']
 
 # %% ../nbs/94_distributed.ipynb #d9520fe8
 def rank_distrib() -> int:
@@ -224,7 +224,7 @@ def torchrun_command(args, nproc: int, nnodes: int = 1, node_rank=0, master_addr
             *(['--no-python'] if no_python else []), *map(str, args)]
 
 # %% ../nbs/94_distributed.ipynb #e0b42270
-def launch(args, nproc: int = 2, timeout: float | None = None, capture: bool = True, env: dict | None = None, **kw):
+def launch_torchrun(args, nproc: int = 2, timeout: float | None = None, capture: bool = True, env: dict | None = None, **kw):
     "Run `args` under torchrun in `nproc` processes on this machine (loopback only, one thread each); stop it all after `timeout` s."
     env = {**os.environ, 'OMP_NUM_THREADS': '1', **({'GLOO_SOCKET_IFNAME': 'lo'} if sys.platform.startswith('linux') else {}), **(env or {})}
     cmd = torchrun_command(args, nproc, **kw)
