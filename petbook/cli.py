@@ -37,7 +37,7 @@ def _train_options(t: argparse.ArgumentParser):
     t.add_argument('--epochs', type=int, default=2, help='epochs after unfreezing (fine_tune(epochs); default 2)')
     t.add_argument('--size', type=int, default=128, help='final image size in pixels (default 128; the book uses 224)')
     t.add_argument('--item-size', type=int, default=None, help='presize (Resize) to this first (default 1.5 × size; the book uses 460)')
-    t.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
+    t.add_argument('--bs', type=int, default=32, help='batch size, per process with --nproc (default 32)')
     t.add_argument('--lr', type=float, default=2e-3, help='base learning rate for fine_tune (default 2e-3)')
     t.add_argument('--fp16', action='store_true', help='mixed precision (fp16 on a GPU, bfloat16 on a CPU)')
     t.add_argument('--bn-momentum', type=float, default=None,
@@ -126,16 +126,24 @@ def _cmd_train(a):
 # %% ../nbs/95_cli.ipynb #ca80f887
 _RELAUNCH = 'import sys; from petbook.cli import main; sys.exit(main())'
 
+def _without(argv, *opts) -> list:
+    "`argv` without the options `opts` and their values: torchrun would take `--nproc`/`--nnodes` for its own."
+    out, skip = [], False
+    for x in argv:
+        if not skip and x.split('=')[0] not in opts: out.append(x)
+        skip = not skip and x in opts
+    return out
+
 def _launch_train(a):
     "`petbook train` again under torchrun: in `--nproc` processes here, or the command for each of `--nnodes` machines."
     if a.nnodes > 1:
-        cmd = torchrun_command(['petbook', *a.argv], a.nproc, nnodes=a.nnodes, node_rank='THIS_MACHINE_NUMBER',
+        cmd = torchrun_command(['petbook', *_without(a.argv, '--nproc', '--nnodes')], a.nproc, nnodes=a.nnodes, node_rank='THIS_MACHINE_NUMBER',
                                master_addr='ADDRESS_OF_MACHINE_0', master_port=29500, no_python=True)
         print(f"on each of the {a.nnodes} machines (numbered 0 to {a.nnodes - 1}; machine 0's address reachable from the others), run:")
         print('  ' + shlex.join(['torchrun', *cmd[3:]]))
         return 0
     print(f"starting {a.nproc} processes with torchrun on this machine", flush=True)
-    return launch_torchrun([sys.executable, '-c', _RELAUNCH, *a.argv], nproc=a.nproc, capture=False, no_python=True).returncode
+    return launch_torchrun([sys.executable, '-c', _RELAUNCH, *_without(a.argv, '--nproc', '--nnodes')], nproc=a.nproc, capture=False, no_python=True).returncode
 
 # %% ../nbs/95_cli.ipynb #c5790a8c
 def _cmd_predict(a):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/94_distributed.ipynb #f8c8f5ad
 from __future__ import annotations
-import atexit, datetime, functools, os, signal, socket, subprocess, sys
+import atexit, datetime, functools, os, signal, socket, subprocess, sys, warnings
 from contextlib import contextmanager
 
 import torch
@@ -190,7 +190,9 @@ def distrib_ctx(self: Learner, sync_bn: bool = False, timeout: float = 600):
     shard(self.dls.train, seed=seed); shard(self.dls.valid, shuffle=False)
     if rank: self.show_progress, self.logger = False, None          # rank 0 alone prints
     cb = DistributedTrainer(sync_bn); self.add_cb(cb)
-    try: yield self
+    try:
+        with warnings.catch_warnings():      # Lite0's depthwise kernels have one input channel: their two memory layouts are one
+            warnings.filterwarnings('ignore', message='Grad strides do not match bucket view strides'); yield self
     except BaseException as e:
         print(f"petbook: rank {rank} of {world} {_why(e)}", file=sys.stderr, flush=True)
         raise
