@@ -185,7 +185,7 @@ def distrib_ctx(self: Learner, sync_bn: bool = False, timeout: float = 600):
         raise ValueError("distrib_ctx(sync_bn=True): PyTorch's SyncBatchNorm runs on GPUs only. On CPUs train without it: "
                          "each process then normalises with the statistics of its own part of the batch")
     self.dls.to(dev); self.model.to(dev)
-    if rank: torch.manual_seed(torch.initial_seed() + rank)      # rank 0 keeps the user's random stream; the others differ
+    if rank: torch.manual_seed((torch.initial_seed() + rank) % 2**63)   # rank 0 keeps the user's random stream; the others differ
     seed, old = shared_seed(), ([dl.sampler for dl in self.dls.loaders], self.show_progress, self.logger)
     shard(self.dls.train, seed=seed); shard(self.dls.valid, shuffle=False)
     if rank: self.show_progress, self.logger = False, None          # rank 0 alone prints

@@ -2,7 +2,7 @@
 
 Every run is bounded by a timeout, so a hang fails the test instead of stalling CI. The reference is one plain process
 that never touches torch.distributed, with the same global batch: 8 items a step, against 2 processes × 4."""
-import importlib.util, time
+import importlib.util, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 import torch
@@ -88,3 +88,22 @@ def test_launch_stops_everything_at_its_timeout(tmp_path):
     (tmp_path/'forever.py').write_text('import time\nwhile True: time.sleep(1)\n')
     with pytest.raises(Exception) as e: launch_torchrun([tmp_path/'forever.py'], nproc=2, timeout=20)
     assert 'TimeoutExpired' in type(e.value).__name__
+
+
+def test_cli_trains_in_two_processes(tmp_path):
+    "`petbook train pets --nproc 2`: torchrun under the command, one epoch table, one model and metrics file, a loadable model."
+    from petbook.inference import load_learner
+    env = {**os.environ, 'PETBOOK_HOME': str(tmp_path/'home'), 'PETBOOK_OFFLINE': '1', 'OMP_NUM_THREADS': '1'}
+    cmd = [sys.executable, '-c', 'import sys; from petbook.cli import main; sys.exit(main())', 'train', 'pets', '--generated',
+           '--n-per-breed', 3, '--size', 32, '--item-size', 48, '--bs', 4, '--epochs', 1, '--workers', 0,
+           '--arch', 'efficientnet_lite0', '--nproc', 2, '--out', tmp_path/'out']
+    p = subprocess.Popen([*map(str, cmd)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try: out, err = p.communicate(timeout=2 * TIMEOUT)
+    except subprocess.TimeoutExpired:                  # Ctrl-C: the command stops its torchrun, which stops the workers
+        p.send_signal(signal.SIGINT); p.communicate(timeout=60); raise
+    r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert r.stdout.count('final error_rate') == 1, r.stdout[-3000:]
+    assert r.stdout.count('train_loss') == 2, r.stdout[-3000:]        # a table for each of fine_tune's two fits, from rank 0 only
+    assert 0 <= json.loads((tmp_path/'out'/'metrics.json').read_text())['error_rate'] <= 1
+    assert len(load_learner(tmp_path/'out'/'pets.pth').vocab) == 37
