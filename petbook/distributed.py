@@ -47,6 +47,9 @@ def setup_distrib(timeout: float = 600) -> bool:
     if missing: raise RuntimeError(f"$RANK is set but not {', '.join('$' + k for k in missing)}: start the script with torchrun "
                                    "(python -m torch.distributed.run --nproc-per-node N script.py), which sets them all")
     dev = distrib_device()
+    if dev.type == 'cuda' and dev.index >= torch.cuda.device_count():
+        raise RuntimeError(f"process {dev.index} of this machine has no GPU of its own ({torch.cuda.device_count()} GPU(s)): "
+                           f"start at most {torch.cuda.device_count()} processes per machine (--nproc-per-node)")
     if dev.type == 'cuda': torch.cuda.set_device(dev)
     dist.init_process_group(backend_for(dev), timeout=datetime.timedelta(seconds=timeout),
                             **({'device_id': dev} if dev.type == 'cuda' else {}))
