@@ -69,7 +69,11 @@ def rank0_first(func, *args, **kwargs):
     "`func(*args, **kwargs)` on rank 0 first, then on the others: rank 0 downloads or draws the data, the others find it in the cache."
     setup_distrib()
     if rank_distrib() == 0: res = func(*args, **kwargs)
-    distrib_barrier()
+    try: distrib_barrier()
+    except Exception as e:                      # rank 0 failed in `func` and left: say so instead of the backend's words
+        if rank_distrib() == 0: raise
+        raise RuntimeError(f"rank {rank_distrib()}: rank 0 stopped while it ran {getattr(func, '__name__', 'the function')} "
+                           f"first; its message says why ({type(e).__name__}: {str(e)[:120]})") from None
     if rank_distrib() != 0: res = func(*args, **kwargs)
     return res
 
