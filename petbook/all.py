@@ -22,9 +22,11 @@ from .interpret import *
 from .multilabel import *
 from .regression import *
 from .inference import *
+from .distributed import *
 import petbook.external, petbook.synth, petbook.fast, petbook.models
 import petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner, petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret
-import petbook.multilabel, petbook.regression, petbook.inference
+import petbook.multilabel, petbook.regression, petbook.inference, petbook.distributed
 _modules = (petbook.external, petbook.synth, petbook.fast, petbook.models, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
-            petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret, petbook.multilabel, petbook.regression, petbook.inference)
+            petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret, petbook.multilabel, petbook.regression, petbook.inference,
+            petbook.distributed)
 __all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__]))

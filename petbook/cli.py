@@ -4,7 +4,7 @@
 
 # %% ../nbs/95_cli.ipynb #f69bc6f2
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, os, shlex, sys, time
 from pathlib import Path
 
 import torch
@@ -17,6 +17,7 @@ from .learner import error_rate
 from .vision import vision_learner, pick_arch, resnet34, WeightsUnavailable
 from .tricks import to_fp16
 from .inference import ARCHS, load_learner
+from .distributed import rank_distrib, rank0_first, torchrun_command, launch_torchrun
 
 # %% auto #0
 __all__ = ['CLIError', 'build_parser', 'main']
@@ -36,7 +37,7 @@ def _train_options(t: argparse.ArgumentParser):
     t.add_argument('--epochs', type=int, default=2, help='epochs after unfreezing (fine_tune(epochs); default 2)')
     t.add_argument('--size', type=int, default=128, help='final image size in pixels (default 128; the book uses 224)')
     t.add_argument('--item-size', type=int, default=None, help='presize (Resize) to this first (default 1.5 × size; the book uses 460)')
-    t.add_argument('--bs', type=int, default=32, help='batch size (default 32)')
+    t.add_argument('--bs', type=int, default=32, help='batch size, per process with --nproc (default 32)')
     t.add_argument('--lr', type=float, default=2e-3, help='base learning rate for fine_tune (default 2e-3)')
     t.add_argument('--fp16', action='store_true', help='mixed precision (fp16 on a GPU, bfloat16 on a CPU)')
     t.add_argument('--bn-momentum', type=float, default=None,
@@ -46,6 +47,8 @@ def _train_options(t: argparse.ArgumentParser):
     t.add_argument('--seed', type=int, default=42, help='random seed for the split and training (default 42)')
     t.add_argument('--workers', type=int, default=None, help='DataLoader worker processes (default: one per core on Linux)')
     t.add_argument('--out', default='models', help='folder for pets.pth and metrics.json (default ./models)')
+    t.add_argument('--nproc', type=int, default=1, help='train in N processes on this machine, one per GPU (or CPU processes), through torchrun (see notebook 94)')
+    t.add_argument('--nnodes', type=int, default=1, help='with --nproc: on several machines; prints the torchrun command to run on each')
 
 # %% ../nbs/95_cli.ipynb #775a4b2a
 def build_parser() -> argparse.ArgumentParser:
@@ -100,21 +103,47 @@ def _pets_dls(a):
 def _cmd_train(a):
     if a.bn_momentum is not None and not 0 < a.bn_momentum <= 1: raise CLIError(f"--bn-momentum {a.bn_momentum}: must be in (0, 1]")
     if a.arch != 'auto' and a.arch not in ARCHS: raise CLIError(f"--arch {a.arch}: unknown; choose one of auto, {', '.join(ARCHS)}")
+    if a.nproc < 1 or a.nnodes < 1: raise CLIError(f"--nproc {a.nproc} --nnodes {a.nnodes}: both must be at least 1")
+    if (a.nproc > 1 or a.nnodes > 1) and 'RANK' not in os.environ: return _launch_train(a)      # not yet under torchrun
+    print_ = print if rank_distrib() == 0 else lambda *_, **__: None                           # rank 0 alone speaks (94)
     torch.manual_seed(a.seed)
-    dls = _pets_dls(a)
-    print(f"{len(dls.train_ds)} training and {len(dls.valid_ds)} validation images, {dls.c} breeds, device {dls.device}")
+    dls = rank0_first(_pets_dls, a)                  # rank 0 draws the pets into the cache first; the others read them
+    print_(f"{len(dls.train_ds)} training and {len(dls.valid_ds)} validation images, {dls.c} breeds, device {dls.device}")
     arch = pick_arch(resnet34) if a.arch == 'auto' else ARCHS[a.arch]
     bn = a.bn_momentum if a.bn_momentum is not None else None if a.data else 0.1   # cartoons: statistics that move fast (07)
-    try: learn = vision_learner(dls, arch, metrics=error_rate, pretrained=not a.no_pretrained, bn_momentum=bn)
+    try: learn = rank0_first(vision_learner, dls, arch, metrics=error_rate, pretrained=not a.no_pretrained, bn_momentum=bn)
     except WeightsUnavailable as e: raise CLIError(str(e)) from None
     if a.fp16: to_fp16(learn)
     t = time.time()
-    learn.fine_tune(a.epochs, base_lr=a.lr)
+    with learn.distrib_ctx(): learn.fine_tune(a.epochs, base_lr=a.lr)
     err = learn.recorder.values[-1][2]
-    out = Path(a.out); f = learn.export(out/'pets.pth')
+    out = Path(a.out); f = learn.export(out/'pets.pth')            # rank 0 only
+    if rank_distrib(): return 0
     print(f"final error_rate {err:.4f} ({time.time() - t:.0f}s); model saved to {f}")
     (out/'metrics.json').write_text(json.dumps({'error_rate': err, 'arch': arch.__name__, 'epochs': a.epochs, 'seconds': time.time() - t}))
     return 0
+
+# %% ../nbs/95_cli.ipynb #ca80f887
+_RELAUNCH = 'import sys; from petbook.cli import main; sys.exit(main())'
+
+def _without(argv, *opts) -> list:
+    "`argv` without the options `opts` and their values: torchrun would take `--nproc`/`--nnodes` for its own."
+    out, skip = [], False
+    for x in argv:
+        if not skip and x.split('=')[0] not in opts: out.append(x)
+        skip = not skip and x in opts
+    return out
+
+def _launch_train(a):
+    "`petbook train` again under torchrun: in `--nproc` processes here, or the command for each of `--nnodes` machines."
+    if a.nnodes > 1:
+        cmd = torchrun_command(['petbook', *_without(a.argv, '--nproc', '--nnodes')], a.nproc, nnodes=a.nnodes, node_rank='THIS_MACHINE_NUMBER',
+                               master_addr='ADDRESS_OF_MACHINE_0', master_port=29500, no_python=True)
+        print(f"on each of the {a.nnodes} machines (numbered 0 to {a.nnodes - 1}; machine 0's address reachable from the others), run:")
+        print('  ' + shlex.join(['torchrun', *cmd[3:]]))
+        return 0
+    print(f"starting {a.nproc} processes with torchrun on this machine", flush=True)
+    return launch_torchrun([sys.executable, '-c', _RELAUNCH, *_without(a.argv, '--nproc', '--nnodes')], nproc=a.nproc, capture=False, no_python=True).returncode
 
 # %% ../nbs/95_cli.ipynb #c5790a8c
 def _cmd_predict(a):
@@ -131,7 +160,7 @@ def _cmd_predict(a):
 # %% ../nbs/95_cli.ipynb #498c803f
 def main(argv=None) -> int:
     "The `petbook` command."
-    p = build_parser(); a = p.parse_args(argv)
+    p = build_parser(); a = p.parse_args(argv); a.argv = list(sys.argv[1:] if argv is None else argv)
     if a.cmd is None: p.print_help(); return 2
     try: return {'download': _cmd_download, 'train': _cmd_train, 'predict': _cmd_predict}[a.cmd](a)
     except CLIError as e: print(f"petbook {a.cmd}: error: {e}", file=sys.stderr); return 2

@@ -327,9 +327,9 @@ class DataLoader:
     def __init__(self, split: DatasetSplit, blocks, bs=64, shuffle=False, drop_last=False, item_tfms=None, batch_tfms=None,
                  num_workers=None, device=None, pin_memory=None, sampler=None):
         self.split, self.blocks, self.bs, self.shuffle, self.drop_last = split, list(blocks), bs, shuffle, drop_last
-        self.sampler = sampler          # a torch Sampler of indices (e.g. WeightedRandomSampler, notebook 05) instead of shuffling
         self.kinds = [b.kind for b in self.blocks]
         self._dl, self._dl_speedups, self._buf = None, None, Scratch()
+        self.sampler = sampler          # indices to read, in order, instead of shuffling (WeightedRandomSampler 05, shards 94)
         self.item_tfms, self.batch_tfms = item_tfms, batch_tfms
         self.num_workers = default_num_workers() if num_workers is None else num_workers
         self.device = torch.device(device) if device is not None else default_device()
@@ -355,7 +355,11 @@ class DataLoader:
     def vocab(self): return self.split.vocab
     @property
     def n(self): return len(self.split)
-    def __len__(self): return self.n // self.bs if self.drop_last else math.ceil(self.n / self.bs)
+    @property
+    def sampler(self): return self._sampler
+    @sampler.setter
+    def sampler(self, s): self._sampler = s; self._dl = None   # which items, in which order (e.g. this process's shard, 94)
+    def __len__(self): n = self.n if self.sampler is None else len(self.sampler); return n // self.bs if self.drop_last else math.ceil(n / self.bs)
     def __repr__(self): return f"DataLoader({'train' if self.split_idx == 0 else 'valid'}, {self.n} items, bs={self.bs}, {len(self)} batches, device={self.device})"
 
 # %% ../nbs/03_datablock.ipynb #59aae682

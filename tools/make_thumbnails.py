@@ -213,6 +213,20 @@ def t_fast(fig):
     ax.text(6.2, 2.6, '● bit-exact off', color='tab:green', fontsize=5, ha='center'); ax.text(6.2, 1.4, '● within a tolerance', color='tab:orange', fontsize=5, ha='center')
 
 
+@thumb('94_distributed')
+def t_distributed(fig):
+    "Data parallelism: a shard per process, a model copy each, the gradients all-reduced, the same step everywhere."
+    from matplotlib.patches import FancyBboxPatch
+    ax = fig.add_axes([0, 0, 1, 1]); ax.axis('off'); ax.set_xlim(0, 10); ax.set_ylim(0, 6.6)
+    for r, y in enumerate((4.9, 1.7)):
+        for x, w, text, c in ((0.3, 2.2, f'shard {r}', 'tab:blue'), (3.0, 2.6, f'rank {r}: model', 'tab:orange'), (7.6, 2.1, 'step', 'tab:green')):
+            ax.add_patch(FancyBboxPatch((x, y - 0.55), w, 1.1, boxstyle='round,pad=0.05', fc=c, alpha=0.25, ec=c))
+            ax.text(x + w / 2, y, text, ha='center', va='center', fontsize=6)
+        for x0, x1 in ((2.55, 2.95), (5.65, 6.15), (7.05, 7.55)): ax.annotate('', (x1, y), (x0, y), arrowprops=dict(arrowstyle='->', lw=0.8))
+    ax.add_patch(FancyBboxPatch((6.2, 1.1), 0.8, 4.4, boxstyle='round,pad=0.05', fc='tab:red', alpha=0.2, ec='tab:red'))
+    ax.text(6.6, 3.3, 'all-reduce', rotation=90, ha='center', va='center', fontsize=6)
+
+
 @thumb('95_cli')
 def t_cli(fig):
     "The first lines of `petbook --help`, as a terminal shows them."
@@ -226,7 +240,8 @@ def t_cli(fig):
 
 STANDALONE = {'01_data': t_data, '02_presizing': t_presizing, '04_cross_entropy': t_cross_entropy, '08_training_tricks': t_training_tricks,
               '10_multilabel': t_multilabel, '11_regression': t_regression, '13_questionnaires': t_questionnaires, '90_external': t_external,
-              '91_synth': t_synth, '92_models': t_models, '93_fast': t_fast, '95_cli': t_cli}
+              '91_synth': t_synth, '92_models': t_models, '93_fast': t_fast,
+              '94_distributed': t_distributed, '95_cli': t_cli}
 
 if __name__ == '__main__':
     os.environ.setdefault('PETBOOK_HOME', str(Path(tempfile.gettempdir())/'petbook-thumbs'))
