@@ -273,3 +273,15 @@ def test_two_urls_with_the_same_file_name_do_not_share_the_cache(nolength, petbo
     p1, p2 = untar_data(f'{base}/v1/pets.tgz'), untar_data(f'{base}/v2/pets.tgz')
     assert p1 != p2 and (p1/'v.txt').read_text() == 'v1' and (p2/'v.txt').read_text() == 'v2'
     assert is_cached(f'{base}/v1/pets.tgz') and is_cached(f'{base}/v2/pets.tgz') and not is_cached(f'{base}/v3/pets.tgz')
+
+
+def test_zip_bomb_and_bad_zip_crc_are_refused(tmp_path):
+    arc = tmp_path/'bomb.zip'
+    with zipfile.ZipFile(arc, 'w', zipfile.ZIP_DEFLATED) as z: z.writestr('pets/zeros.bin', bytes(20 << 20))
+    with pytest.raises(DownloadError, match='PETBOOK_UNPACK_RATIO'): extract_archive(arc, tmp_path/'out')
+    assert not (tmp_path/'out').exists()
+    ok = tmp_path/'ok.zip'
+    with zipfile.ZipFile(ok, 'w', zipfile.ZIP_STORED) as z: z.writestr('pets/a.txt', b'hello pets')
+    data = bytearray(ok.read_bytes()); k = data.index(b'hello pets'); data[k] ^= 0x20; ok.write_bytes(bytes(data))   # flip a byte of the data
+    with pytest.raises(DownloadError, match='corrupt'): extract_archive(ok, tmp_path/'out2')
+    assert not (tmp_path/'out2').exists()

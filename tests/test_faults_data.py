@@ -161,6 +161,16 @@ def test_training_on_a_folder_with_a_fifo_runs(with_fifo):
     assert xb.shape == (2, 3, 32, 32)
 
 
+def test_predict_on_a_fifo_is_an_image_error(with_fifo):
+    from petbook.learner import Learner
+    from petbook.losses import CrossEntropyLossFlat
+    db = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, get_y=lambda p: p.name.split('_')[0],
+                   splitter=RandomSplitter(0.25, seed=0), item_tfms=Resize(32))
+    with warnings.catch_warnings(): warnings.simplefilter('ignore'); dls = db.dataloaders(with_fifo, bs=2, num_workers=0)
+    learn = Learner(dls, torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(2)), loss_func=CrossEntropyLossFlat())
+    f = with_fifo/'pug_fifo.jpg'
+    with pytest.raises(ImageError, match='pug_fifo.jpg.*not a regular file'): _guard(lambda: learn.predict(f), f)
+
 def _png_header_only(path, w, h):
     "A valid 1-bit greyscale PNG of w × h, all black: a few KB on disk, w·h pixels once decoded."
     row = b'\x00' + bytes((w + 7) // 8)
