@@ -39,6 +39,9 @@ def open_image(fn) -> Image.Image:
                              "from the folder; get_image_files skips such entries.")
     try: return Image.open(fn)
     except FileNotFoundError: raise ImageError(f"image file not found: {fn}")
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{fn} is too large for PIL to open ({e}). To open it anyway, set PIL.Image.MAX_IMAGE_PIXELS "
+                         "(and PETBOOK_MAX_PIXELS) higher; better, shrink the file.") from None
     except Exception as e:
         raise ImageError(f"cannot open {fn} as an image ({type(e).__name__}: {e}). "
                          "Find such files with verify_images(get_image_files(path)) and remove them.") from e
@@ -103,9 +106,9 @@ class Points:
     def __repr__(self): return f"Points({self.xy.tolist()})"
 
 def _check_points(pts: Points, size, img) -> None:
-    "Points must lie on the image (w, h) they label (half a pixel of slack)."
+    "Points must be finite and lie on the image (w, h) they label (half a pixel of slack)."
     w, h = size; xy = pts.xy
-    bad = ((xy[:, 0] < -0.5) | (xy[:, 0] > w + 0.5) | (xy[:, 1] < -0.5) | (xy[:, 1] > h + 0.5)).nonzero().flatten().tolist()
+    bad = (~torch.isfinite(xy).all(1) | (xy[:, 0] < -0.5) | (xy[:, 0] > w + 0.5) | (xy[:, 1] < -0.5) | (xy[:, 1] > h + 0.5)).nonzero().flatten().tolist()
     if bad:
         raise LabelError(f"points {xy[bad].tolist()} of {getattr(img, 'filename', None) or 'an in-memory image'} lie outside the "
                          f"image ({w} × {h} pixels, upright): check get_y — (x, y) in pixels from the top-left corner, x across.")

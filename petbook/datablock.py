@@ -190,6 +190,11 @@ def _blank(v) -> bool:
     "An empty label: None, NaN or a string of spaces."
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
+def _finite(v) -> bool:
+    "Whether a point or regression target holds only finite numbers (anything else is left to the block to report)."
+    try: return bool(np.isfinite(np.asarray(v.xy if isinstance(v, Points) else v, dtype=np.float64)).all())
+    except (TypeError, ValueError): return True
+
 def _some(idx, rows) -> str:
     "The first few of the items `idx`, by name."
     return ', '.join(_name(rows[i]) for i in idx[:5]) + (f' and {len(idx) - 5} more' if len(idx) > 5 else '')
@@ -207,6 +212,9 @@ def _check_labels(b: TransformBlock, raw: list, rows) -> list:
         if none := [i for i, v in enumerate(raw) if not isinstance(v, str) and len(v) == 0]:
             warnings.warn(f"{len(none)} item(s) have no labels at all: {_some(none, rows)}. They train as 'none of the classes'; "
                           "if that is not what the data means, fill in their labels.", stacklevel=4)
+    if b.kind in ('point', 'regression') and (bad := [i for i, v in enumerate(raw) if not _finite(v)]):
+        raise LabelError(f"{len(bad)} item(s) have a target that is not a finite number (NaN or inf — an empty cell?): "
+                         f"{_some(bad, rows)}. Fix or drop those rows.")
     return raw
 
 # %% ../nbs/03_datablock.ipynb #c594ae97

@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_external.ipynb #d5043b33
 from __future__ import annotations
-import hashlib, os, re, shutil, tarfile, tempfile, time, urllib.request, zipfile
+import hashlib, os, re, shutil, tarfile, tempfile, time, urllib.parse, urllib.request, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -200,9 +200,13 @@ def _data_dir(base=None) -> Path:
     "Where datasets are kept: `base`, else `petbook_home()/'data'`."
     return Path(base) if base is not None else petbook_home()/'data'
 
+def _file_name(url: str) -> str:
+    "The last part of the URL's path (no query string)."
+    return urllib.parse.urlsplit(url).path.rstrip('/').split('/')[-1] or 'download'
+
 def _archive_stem(url: str) -> str:
     "The archive's file name without .tgz/.tar.gz/.tar/.zip."
-    return re.sub(r'(\.tar\.gz|\.tgz|\.tar|\.zip)$', '', url.rstrip('/').split('/')[-1])
+    return re.sub(r'(\.tar\.gz|\.tgz|\.tar|\.zip)$', '', _file_name(url))
 
 def _cache_name(url: str) -> str:
     "The dataset's folder: the archive's stem for the book's URLs, else the stem and a hash of the whole URL."
@@ -226,7 +230,7 @@ def untar_data(url: str, base=None, force_download: bool = False, size: int | No
     dest = base/key
     if _complete(dest, url) and not force_download: return dest
     size, md5 = (size, md5) if (size or md5) else CHECKS.get(url, (None, None))
-    archive = base/'archive'/(key + url.rstrip('/').split('/')[-1][len(_archive_stem(url)):])
+    archive = base/'archive'/(key + _file_name(url)[len(_archive_stem(url)):])
     if force_download: archive.unlink(missing_ok=True)                  # really fetch it again
     archive = download_url(url, archive, size=size, md5=md5)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{key}-', dir=base))

@@ -285,3 +285,10 @@ def test_zip_bomb_and_bad_zip_crc_are_refused(tmp_path):
     data = bytearray(ok.read_bytes()); k = data.index(b'hello pets'); data[k] ^= 0x20; ok.write_bytes(bytes(data))   # flip a byte of the data
     with pytest.raises(DownloadError, match='corrupt'): extract_archive(ok, tmp_path/'out2')
     assert not (tmp_path/'out2').exists()
+
+
+def test_url_with_a_query_string_gets_a_clean_folder(nolength, petbook_home):
+    files, cut, base = nolength
+    files['/dl/pets.tgz?raw=1'] = _tar_bytes([(_file('pets/v.txt'), b'q')], mode='w:gz')
+    p = untar_data(f'{base}/dl/pets.tgz?raw=1')
+    assert (p/'v.txt').read_text() == 'q' and '?' not in p.name and p.name.startswith('pets-')

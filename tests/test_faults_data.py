@@ -211,3 +211,16 @@ def test_huge_jpeg_decodes_only_the_draft(tmp_path, decoded, monkeypatch):
     out = Resize(64)((open_image(tmp_path/'big.jpg'),), split_idx=1)[0]
     assert out.size == (64, 64) and decoded == [(500, 375)]                      # 1/8 scale: 0.19 MP decoded, not 12
     with pytest.raises(ImageError, match='big.jpg'): load_rgb(tmp_path/'big.jpg')   # without a draft: 12 MP > the limit
+
+
+def test_nan_point_or_regression_target_names_the_item(pics):
+    items = [pics/f'p{i}.jpg' for i in range(4)]
+    pts = {'p0.jpg': [10, 10], 'p1.jpg': [float('nan'), 5], 'p2.jpg': [20, 20], 'p3.jpg': [5, 5]}
+    db = DataBlock(blocks=(ImageBlock, PointBlock), get_y=lambda f: torch.tensor(pts[f.name]), item_tfms=Resize(32))
+    with pytest.raises(LabelError, match=r'not a finite number.*p1\.jpg'): db.datasets(items)
+    with pytest.raises(LabelError, match=r'p1\.jpg'): Resize(32)((open_image(items[1]), Points([[float('nan'), 5]])), split_idx=1)
+
+
+def test_image_beyond_pils_own_limit_names_the_file_and_the_setting(tmp_path):
+    f = _png_header_only(tmp_path/'giant.png', 20000, 20000)                  # 400 MP: PIL refuses it when opening
+    with pytest.raises(ImageError, match=r'giant\.png.*MAX_IMAGE_PIXELS'): open_image(f)
