@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_presizing.ipynb #d37e1d6e
 from __future__ import annotations
-import inspect, math, types, typing
+import inspect, math, os, stat, types, typing
 from pathlib import Path
 from typing import Sequence
 
@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from .data import LabelError
+from .external import petbook_env
 from .fast import fast_enabled, resize_rgb, Scratch
 
 # %% auto #0
@@ -29,11 +30,40 @@ class ImageError(OSError):
 
 def open_image(fn) -> Image.Image:
     "Open image file `fn` lazily (header only); decoding happens in `load_rgb`, possibly at a reduced draft size."
+    if isinstance(fn, (str, os.PathLike)):
+        try: st = os.stat(fn)
+        except FileNotFoundError: raise ImageError(f"image file not found: {fn}") from None
+        except OSError as e: raise ImageError(f"cannot open {fn} ({e})") from None
+        if not stat.S_ISREG(st.st_mode):    # a FIFO would block forever, a device or folder is no image
+            raise ImageError(f"{fn} is not a regular file (a FIFO, socket, device or folder): it can't be an image. Remove it "
+                             "from the folder; get_image_files skips such entries.")
     try: return Image.open(fn)
     except FileNotFoundError: raise ImageError(f"image file not found: {fn}")
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{fn} is too large for PIL to open ({e}). To open it anyway, set PIL.Image.MAX_IMAGE_PIXELS "
+                         "(and PETBOOK_MAX_PIXELS) higher; better, shrink the file.") from None
     except Exception as e:
         raise ImageError(f"cannot open {fn} as an image ({type(e).__name__}: {e}). "
                          "Find such files with verify_images(get_image_files(path)) and remove them.") from e
+
+# %% ../nbs/02_presizing.ipynb #a983e19b
+def _orientation(img: Image.Image) -> int:
+    "The EXIF orientation (1: upright), read without decoding: a PNG's `getexif()` decodes the whole image to look."
+    if getattr(img, 'format', None) == 'PNG' and 'exif' not in img.info: return 1
+    return img.getexif().get(0x0112, 1)
+
+def _upright_size(img: Image.Image) -> tuple[int, int]:
+    "(w, h) of `img` as it will be shown: EXIF orientations 5–8 turn it by 90°, swapping w and h."
+    w, h = img.size
+    return (h, w) if _orientation(img) in (5, 6, 7, 8) else (w, h)
+
+def _check_pixels(img: Image.Image, fn, max_pixels: int | None) -> None:
+    "Refuse to decode more than `max_pixels` (default `PETBOOK_MAX_PIXELS`) from a file not yet decoded."
+    (w, h), lim = img.size, max_pixels or petbook_env().max_pixels
+    if getattr(img, 'tile', None) and w * h > lim:
+        raise ImageError(f"{fn} is {w:,} × {h:,} = {w * h / 1e6:.1f} megapixels, above petbook's limit of {lim / 1e6:.1f} MP "
+                         f"decoded from one image (it would need {w * h * 3 / 1e9:.1f} GB or more). Shrink the file, or raise "
+                         f"the limit: PETBOOK_MAX_PIXELS={w * h} (or max_pixels=…).")
 
 # %% ../nbs/02_presizing.ipynb #abeb97ca
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -48,16 +78,17 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         return Image.fromarray(np.clip(a/top*255 + 0.5, 0, 255).astype(np.uint8)).convert('RGB')
     return img.convert('RGB')
 
-def load_rgb(img, draft: tuple[int, int] | None = None) -> Image.Image:
-    "Decode `img` (a path or an opened image) upright and as 8-bit RGB; JPEGs decode at a reduced scale ≥ `draft` (w, h)."
+def load_rgb(img, draft: tuple[int, int] | None = None, max_pixels: int | None = None) -> Image.Image:
+    "Decode `img` (a path or an opened image) upright as 8-bit RGB; a JPEG decodes at a reduced scale ≥ `draft` (w, h)."
     if not isinstance(img, Image.Image): img = open_image(img)
     fn = getattr(img, 'filename', None) or '<in-memory image>'
     try:
-        orientation = img.getexif().get(0x0112, 1)                         # EXIF: 1 is upright
+        orientation = _orientation(img)                                     # EXIF: 1 is upright
         if draft is not None and fast_enabled('jpeg_draft') and getattr(img, 'format', None) == 'JPEG' and getattr(img, 'fp', None) is not None:
             w, h = draft
             if orientation in (5, 6, 7, 8): w, h = h, w                    # rotated 90°: the draft is asked of the raw image
             img.draft(None, (max(1, int(w)), max(1, int(h))))
+        _check_pixels(img, fn, max_pixels)                                  # after the draft: what will really be decoded
         if orientation != 1: img = ImageOps.exif_transpose(img)             # upright (a copy); most photos need nothing
         img.load()
         return _to_rgb(img)
@@ -73,6 +104,14 @@ class Points:
         self.xy = torch.as_tensor(np.asarray(xy, dtype=np.float32)).reshape(-1, 2)
     def __len__(self): return len(self.xy)
     def __repr__(self): return f"Points({self.xy.tolist()})"
+
+def _check_points(pts: Points, size, img) -> None:
+    "Points must be finite and lie on the image (w, h) they label (half a pixel of slack)."
+    w, h = size; xy = pts.xy
+    bad = (~torch.isfinite(xy).all(1) | (xy[:, 0] < -0.5) | (xy[:, 0] > w + 0.5) | (xy[:, 1] < -0.5) | (xy[:, 1] > h + 0.5)).nonzero().flatten().tolist()
+    if bad:
+        raise LabelError(f"points {xy[bad].tolist()} of {getattr(img, 'filename', None) or 'an in-memory image'} lie outside the "
+                         f"image ({w} × {h} pixels, upright): check get_y — (x, y) in pixels from the top-left corner, x across.")
 
 # %% ../nbs/02_presizing.ipynb #2bf67663
 def _size2(size) -> tuple[int, int]:
@@ -92,24 +131,20 @@ class ItemTransform:
         single = not isinstance(sample, (tuple, list))
         s = (sample,) if single else tuple(sample)
         img = _first_image(s)
-        raw = img.size                                   # before decoding: a JPEG draft changes the image's size
+        raw = _upright_size(img)                         # before decoding: a JPEG draft changes the image's size
         params = self.params(img, split_idx)
         img_rgb = load_rgb(img, draft=self.draft_size(img, params))
-        scale = (img_rgb.size[0]/raw[0], img_rgb.size[1]/raw[1]) if not _swapped(raw, img_rgb.size) else (1., 1.)
+        scale = torch.tensor([img_rgb.size[0] / raw[0], img_rgb.size[1] / raw[1]])
         out = []
         for o in s:
             if isinstance(o, Image.Image): out.append(self.apply_image(img_rgb if o is img else load_rgb(o), params))
-            elif isinstance(o, Points): out.append(Points(self.apply_points(o.xy * torch.tensor(scale), img_rgb.size, params)))
+            elif isinstance(o, Points): _check_points(o, raw, img); out.append(Points(self.apply_points(o.xy * scale, img_rgb.size, params)))
             else: out.append(o)
         return out[0] if single else tuple(out)
     def params(self, img, split_idx): return None
     def draft_size(self, img, params): return None
     def apply_image(self, img, params): return img
     def apply_points(self, xy, size, params): return xy
-
-def _swapped(raw_size, rgb_size):
-    "EXIF rotation swapped width and height (points are not supported on EXIF-rotated images)."
-    return raw_size != rgb_size and (raw_size[0] > raw_size[1]) != (rgb_size[0] > rgb_size[1])
 
 # %% ../nbs/02_presizing.ipynb #dcd06608
 def _crop_box(w, h, th, tw, fx, fy):
@@ -143,7 +178,7 @@ class Resize(ItemTransform):
         fx, fy = torch.rand(2).tolist() if split_idx == 0 else (0.5, 0.5)
         return (fx, fy)
     def draft_size(self, img, params):
-        (th, tw), (w, h) = self.size, img.size
+        (th, tw), (w, h) = self.size, _upright_size(img)
         if self.method == 'squish': return (tw, th)
         s = max(tw / w, th / h) if self.method == 'crop' else min(tw / w, th / h)
         return (math.ceil(w * s), math.ceil(h * s))
@@ -193,7 +228,7 @@ class RandomResizedCrop(ItemTransform):
         self.size, self.min_scale, self.ratio, self.val_xtra, self.resample = _size2(size), min_scale, ratio, val_xtra, resample
     def __repr__(self): return f"RandomResizedCrop({self.size}, min_scale={self.min_scale})"
     def params(self, img, split_idx):
-        w, h = img.size; (th, tw) = self.size
+        w, h = _upright_size(img); (th, tw) = self.size
         if split_idx == 0:
             for _ in range(10):
                 u = torch.rand(4).tolist()
@@ -210,7 +245,7 @@ class RandomResizedCrop(ItemTransform):
         cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * fx, (y1 - y0) * fy
         return (cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
     def draft_size(self, img, box):
-        (th, tw), (w, h) = self.size, img.size
+        (th, tw), (w, h) = self.size, _upright_size(img)
         s = max(tw / (box[2] - box[0]), th / (box[3] - box[1]))
         return (math.ceil(w * s), math.ceil(h * s))
     def apply_image(self, img, box): return resize_image(img, self.size[::-1], self.resample, box=box)
@@ -221,13 +256,13 @@ class RandomResizedCrop(ItemTransform):
 def __call__(self: RandomResizedCrop, sample, split_idx: int = 0):
     "Crop a random (train) or central (valid) box of the raw image from its decoded pixels, points along."
     single = not isinstance(sample, (tuple, list)); s = (sample,) if single else tuple(sample)
-    img = _first_image(s); raw = img.size; box = self.params(img, split_idx)
+    img = _first_image(s); raw = _upright_size(img); box = self.params(img, split_idx)
     rgb = load_rgb(img, draft=self.draft_size(img, box))   # a JPEG draft changes img.size: keep `raw`
-    if _swapped(raw, rgb.size): box, kx, ky = self.params(rgb, split_idx), 1., 1.
-    else:   # a draft shrinks each side by its own (rounded) factor: scale per axis and stay inside the image
-        kx, ky = rgb.size[0] / raw[0], rgb.size[1] / raw[1]
-        box = (box[0] * kx, box[1] * ky, min(box[2] * kx, rgb.size[0]), min(box[3] * ky, rgb.size[1]))
+    kx, ky = rgb.size[0] / raw[0], rgb.size[1] / raw[1]   # a draft shrinks each side by its own (rounded) factor
+    box = (box[0] * kx, box[1] * ky, min(box[2] * kx, rgb.size[0]), min(box[3] * ky, rgb.size[1]))
     box = _int_box(box, rgb.size)                       # whole pixels: the image and the points use this one box
+    for o in s:
+        if isinstance(o, Points): _check_points(o, raw, img)
     out = [self.apply_image(rgb if o is img else load_rgb(o), box) if isinstance(o, Image.Image)
            else Points(self.apply_points(o.xy * torch.tensor([kx, ky]), rgb.size, box)) if isinstance(o, Points) else o for o in s]
     return out[0] if single else tuple(out)

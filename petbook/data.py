@@ -4,14 +4,14 @@
 
 # %% ../nbs/01_data.ipynb #4f5afc7a
 from __future__ import annotations
-import math, mimetypes, os, re
+import math, mimetypes, os, re, stat, warnings
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import torch
 from PIL import Image
 
-from .external import in_test, URLs, real_or_generated
+from .external import in_test, petbook_env, URLs, real_or_generated
 from .synth import BREEDS, GENERATOR_VERSION, draw_pet, make_pets
 
 # %% auto #0
@@ -27,6 +27,11 @@ def get_pets(source: str = 'auto', n_per_breed: int | None = None, seed: int = 4
                              lambda d: make_pets(d, n_per_breed=n, seed=seed), f'pets ({n} per breed, seed {seed})', base, verbose)
 
 # %% ../nbs/01_data.ipynb #2c5d554b
+def _regular(f) -> bool:
+    "Whether `f` is a regular file (following links): a FIFO would block whoever reads it, a broken link fails."
+    try: return stat.S_ISREG(os.stat(f).st_mode)
+    except OSError: return False
+
 def get_files(path, extensions=None, recurse=True, folders=None) -> list[Path]:
     "Sorted list of files under `path` with a suffix in `extensions`, optionally only in subfolders named in `folders`."
     path = Path(path)
@@ -40,7 +45,10 @@ def get_files(path, extensions=None, recurse=True, folders=None) -> list[Path]:
         if folders is not None and i == 0: dirs[:] = [d for d in dirs if d in folders]
         if not recurse: dirs[:] = []
         res += [Path(root)/f for f in files if not f.startswith('.') and (exts is None or Path(f).suffix.lower() in exts)]
-    return sorted(res)
+    odd = [f for f in res if not _regular(f)]
+    if odd: warnings.warn(f"get_files: skipped {len(odd)} entries under {path} that are not regular files (FIFOs, sockets, devices, "
+                          f"broken links): {[f.name for f in odd[:5]]}{' …' if len(odd) > 5 else ''}", stacklevel=2)
+    return sorted(set(res) - set(odd))
 
 # %% ../nbs/01_data.ipynb #6aba1a0c
 image_extensions = {ext for ext, mime in mimetypes.types_map.items() if mime.startswith('image/')} | {'.webp', '.jpeg', '.jpg'}
@@ -120,14 +128,36 @@ def _split_by_mask(mask):
     mask = [bool(m) for m in mask]
     return [i for i, m in enumerate(mask) if not m], [i for i, m in enumerate(mask) if m]
 
+def _flag(v) -> bool | None:
+    "A cell as True/False (bools, 0/1, 'true'/'false', 'yes'/'no' in any case); None if empty; ValueError otherwise."
+    try:
+        if v is None or v != v: return None                  # None, NaN
+    except TypeError: return None                            # pandas' NA
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in ('1', 'true', 'yes', '0', 'false', 'no'): return s in ('1', 'true', 'yes')
+        if not s: return None
+    elif v in (0, 1): return bool(v)
+    raise ValueError(v)
+
 def ColSplitter(col='is_valid') -> Callable:
-    "Split a DataFrame's (or a list of rows') items on the truthiness of column `col` (True → validation)."
+    "Split a DataFrame's (or a list of rows') items on column `col`: True → validation; an empty or odd cell is an error."
     def _inner(items):
         if hasattr(items, 'columns'):
             if col not in items.columns: raise KeyError(f"ColSplitter: no column {col!r}; columns are {list(items.columns)}")
-            vals = items[col].tolist()
-        else: vals = [r[col] for r in items]
-        return _split_by_mask(v if not isinstance(v, str) else v.strip().lower() in ('1', 'true', 'yes') for v in vals)
+            vals, rows = items[col].tolist(), list(items.index)
+        else: vals = [r[col] for r in items]; rows = list(range(len(vals)))
+        flags, empty, odd = [], [], []
+        for r, v in zip(rows, vals):
+            try: flags.append(f := _flag(v))
+            except (ValueError, TypeError): odd.append(f"row {r}: {v!r}"); continue
+            if f is None: empty.append(r)
+        if empty or odd:
+            raise LabelError(f"ColSplitter: column {col!r} must say True or False in every row, but it is "
+                             + '; '.join(([f"empty in rows {empty[:10]}{' …' if len(empty) > 10 else ''}"] if empty else [])
+                                         + ([f"not true/false in {', '.join(odd[:5])}"] if odd else []))
+                             + ". Fill them in: an empty cell is neither.")
+        return _split_by_mask(flags)
     return _inner
 
 # %% ../nbs/01_data.ipynb #887d3d1b
@@ -157,13 +187,28 @@ def IndexSplitter(valid_idx: Sequence[int]) -> Callable:
     return _inner
 
 # %% ../nbs/01_data.ipynb #04f7d25a
-def verify_image(fn) -> bool:
-    "Whether `fn` can be fully decoded as an image."
+def _unusable(fn) -> str | None:
+    "Why `fn` can't be used as an image — 'broken', or a reason worth a warning — or None if it fully decodes."
+    if not _regular(fn): return 'not a regular file'
     try:
-        with Image.open(fn) as im: im.load()
-        return True
-    except Exception: return False
+        with Image.open(fn) as im:
+            lim = petbook_env().max_pixels
+            if im.size[0] * im.size[1] > lim and im.format == 'JPEG': im.draft(None, (1, 1))   # all the data, 1/64 of the pixels
+            if (n := im.size[0] * im.size[1]) > lim: return f"{n / 1e6:.0f} MP, above PETBOOK_MAX_PIXELS={lim}"
+            im.load()
+        return None
+    except Exception: return 'broken'
+
+def verify_image(fn) -> bool:
+    "Whether `fn` is a regular file that can be fully decoded as an image within petbook's pixel limit."
+    return _unusable(fn) is None
 
 def verify_images(fns: Iterable) -> list[Path]:
-    "The files in `fns` that cannot be opened and fully decoded as images."
-    return [Path(f) for f in fns if not verify_image(f)]
+    "The files in `fns` that cannot be opened and fully decoded as images (with a warning for those that aren't merely broken)."
+    bad, odd = [], []
+    for f in fns:
+        why = _unusable(f)
+        if why is not None: bad.append(Path(f))
+        if why not in (None, 'broken'): odd.append(f"{Path(f).name} ({why})")
+    if odd: warnings.warn(f"verify_images: listed {len(odd)} file(s) that are not merely broken: {', '.join(odd[:5])}", stacklevel=2)
+    return bad

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_datablock.ipynb #94794b50
 from __future__ import annotations
-import math, os, sys, textwrap, weakref
+import math, os, sys, textwrap, warnings, weakref
 from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
@@ -78,6 +78,9 @@ class CategoryBlock(TransformBlock):
                 raise LabelError(f"CategoryBlock: get_y returned a {type(v).__name__} ({v!r:.60}); a category is one label. "
                                  "For several labels per item use MultiCategoryBlock.")
         uniq = list(dict.fromkeys(values))
+        if len(uniq) == 1:
+            raise LabelError(f"CategoryBlock: every training label is {uniq[0]!r}: a classifier needs at least two classes (with one, "
+                             "the loss is 0 from the start and nothing is learned). Check get_y and the splitter.")
         self.vocab = CategoryMap((['#na#'] if self.add_na else []) + (sorted(uniq, key=str) if self.sort else uniq))
     def encode(self, o, item=None): return self.vocab.index_of(o, item)
     def to_tensor(self, o, img_size=None): return torch.tensor(o, dtype=torch.long)
@@ -185,6 +188,38 @@ class DatasetSplit:
     def vocab(self): return self.dsets.vocab
     def __repr__(self): return f"DatasetSplit({'train' if self.split_idx == 0 else 'valid'}, {len(self)} items)"
 
+# %% ../nbs/03_datablock.ipynb #5697addb
+def _blank(v) -> bool:
+    "An empty label: None, NaN or a string of spaces."
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+def _finite(v) -> bool:
+    "Whether a point or regression target holds only finite numbers (anything else is left to the block to report)."
+    try: return bool(np.isfinite(np.asarray(v.xy if isinstance(v, Points) else v, dtype=np.float64)).all())
+    except (TypeError, ValueError): return True
+
+def _some(idx, rows) -> str:
+    "The first few of the items `idx`, by name."
+    return ', '.join(_name(rows[i]) for i in idx[:5]) + (f' and {len(idx) - 5} more' if len(idx) > 5 else '')
+
+def _check_labels(b: TransformBlock, raw: list, rows) -> list:
+    "The targets `raw` of block `b`, checked with the items named: an empty label is an error, an empty one in a list is dropped."
+    if b.kind == 'category' and (empty := [i for i, v in enumerate(raw) if _blank(v)]):
+        raise LabelError(f"{len(empty)} item(s) have an empty label (an empty cell in the CSV?): {_some(empty, rows)}. "
+                         "An empty cell is not a class: fill in their labels, or drop those rows.")
+    if b.kind == 'multicategory' and not b.encoded:
+        if blank := [i for i, v in enumerate(raw) if not isinstance(v, str) and any(_blank(l) for l in v)]:
+            warnings.warn(f"{len(blank)} item(s) have an empty label among theirs (an empty cell, a double space or a delimiter "
+                          f"at the end?): {_some(blank, rows)}. Empty labels are dropped: they are not a class.", stacklevel=4)
+            raw = [v if isinstance(v, str) else [l for l in v if not _blank(l)] for v in raw]
+        if none := [i for i, v in enumerate(raw) if not isinstance(v, str) and len(v) == 0]:
+            warnings.warn(f"{len(none)} item(s) have no labels at all: {_some(none, rows)}. They train as 'none of the classes'; "
+                          "if that is not what the data means, fill in their labels.", stacklevel=4)
+    if b.kind in ('point', 'regression') and (bad := [i for i, v in enumerate(raw) if not _finite(v)]):
+        raise LabelError(f"{len(bad)} item(s) have a target that is not a finite number (NaN or inf — an empty cell?): "
+                         f"{_some(bad, rows)}. Fix or drop those rows.")
+    return raw
+
 # %% ../nbs/03_datablock.ipynb #c594ae97
 class Datasets:
     "Items encoded by `blocks` through `getters`, with `train` and `valid` splits; targets checked up front."
@@ -197,7 +232,7 @@ class Datasets:
         self._cache = {}
         for j, (b, g) in enumerate(zip(self.blocks, self.getters)):
             if b.kind == 'image': continue                         # images: lazy
-            raw = [self._get(g, rows[i], j) for i in range(n)]
+            raw = _check_labels(b, [self._get(g, rows[i], j) for i in range(n)], rows)   # empty labels named
             b.setup([raw[i] for i in self.splits[0]])              # vocab from the training labels
             self._cache[j] = [b.encode(r, _name(rows[i])) for i, r in enumerate(raw)]
     def _rows(self):

@@ -4,14 +4,14 @@
 
 # %% ../nbs/90_external.ipynb #d5043b33
 from __future__ import annotations
-import hashlib, os, re, shutil, tarfile, tempfile, time, urllib.request, zipfile
+import hashlib, os, re, shutil, tarfile, tempfile, time, urllib.parse, urllib.request, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 # %% auto #0
 __all__ = ['CHECKS', 'in_test', 'petbook_home', 'PetbookEnv', 'petbook_env', 'URLs', 'DownloadError', 'download_url',
-           'extract_archive', 'untar_data', 'is_cached', 'real_or_generated']
+           'extract_archive', 'is_cached', 'untar_data', 'real_or_generated']
 
 # %% ../nbs/90_external.ipynb #0a50dd54
 _ON, _OFF = ('1', 'true', 'yes', 'on'), ('0', 'false', 'no', 'off')
@@ -24,13 +24,14 @@ def _switch(name: str, default: bool) -> bool:
     raise ValueError(f"{name}={os.environ[name]!r}: petbook reads this as a switch; set it to 1 or 0 "
                      "(true/false, yes/no and on/off work too), or unset it")
 
-def _count(name: str) -> int | None:
-    "The non-negative integer environment variable `name` (unset or empty: None)."
-    v = os.environ.get(name, '').strip()
-    if not v: return None
-    if not v.isdigit():
-        raise ValueError(f"{name}={os.environ[name]!r} is not a number of worker processes: set it to 0 (load in the "
-                         "main process) or a positive integer, or unset it to let petbook choose")
+def _count(name: str, default: int | None = None, what: str = 'worker processes', low: int = 0) -> int | None:
+    "The integer environment variable `name` ≥ `low` (unset or empty: `default`); `_` separators allowed."
+    v = os.environ.get(name, '').strip().replace('_', '')
+    if not v: return default
+    if not v.isdigit() or int(v) < low:
+        hint = ("set it to 0 (load in the main process) or a positive integer, or unset it to let petbook choose"
+                if what == 'worker processes' else f"set it to an integer ≥ {low}, or unset it for the default ({default:,})")
+        raise ValueError(f"{name}={os.environ[name]!r} is not a number of {what}: {hint}")
     return int(v)
 
 # %% ../nbs/90_external.ipynb #73789087
@@ -51,12 +52,18 @@ class PetbookEnv:
     fast: bool                # $PETBOOK_FAST (default on)
     malloc: bool              # on unless PETBOOK_FAST=0 or PETBOOK_MALLOC=0
     in_test: bool             # $IN_TEST (nbdev_test sets it)
+    unpack_ratio: int = 100            # $PETBOOK_UNPACK_RATIO: an archive may unpack to this many times its size
+    max_members: int = 1_000_000       # $PETBOOK_MAX_MEMBERS: files (and folders) one archive may hold
+    max_pixels: int = 100_000_000      # $PETBOOK_MAX_PIXELS: pixels petbook decodes from one image file
 
 def petbook_env() -> PetbookEnv:
     "Read petbook's environment switches now (every call reads `os.environ` afresh)."
-    fast = _switch('PETBOOK_FAST', True)
+    fast, d = _switch('PETBOOK_FAST', True), PetbookEnv
     return PetbookEnv(home=petbook_home(), offline=_switch('PETBOOK_OFFLINE', False), num_workers=_count('PETBOOK_NUM_WORKERS'),
-                      fast=fast, malloc=fast and _switch('PETBOOK_MALLOC', True), in_test=in_test())
+                      fast=fast, malloc=fast and _switch('PETBOOK_MALLOC', True), in_test=in_test(),
+                      unpack_ratio=_count('PETBOOK_UNPACK_RATIO', d.unpack_ratio, 'times the archive size', 1),
+                      max_members=_count('PETBOOK_MAX_MEMBERS', d.max_members, 'archive members', 1),
+                      max_pixels=_count('PETBOOK_MAX_PIXELS', d.max_pixels, 'pixels', 1))
 
 # %% ../nbs/90_external.ipynb #798fd58c
 class URLs:
@@ -113,70 +120,131 @@ def download_url(url: str, dest, size: int | None = None, md5: str | None = None
 
 # %% ../nbs/90_external.ipynb #94d3ff3f
 def _check_member(name: str, archive) -> None:
+    "Refuse a member name that is absolute or climbs out with `..`."
     p = Path(name)
     if p.is_absolute() or name.startswith(('/', '\\')) or re.match(r'^[A-Za-z]:', name):
         raise DownloadError(f"refusing to extract {archive}: member {name!r} has an absolute path")
     if '..' in p.parts: raise DownloadError(f"refusing to extract {archive}: member {name!r} points outside the folder ('..')")
 
-def extract_archive(archive, dest) -> Path:
-    "Extract a .tgz/.tar/.zip `archive` into the new folder `dest`, refusing absolute, `..` and outward-link members."
-    archive, dest = Path(archive), Path(dest)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as z:
-            for n in z.namelist(): _check_member(n, archive)
-            z.extractall(dest)
-        return dest
-    try: tf = tarfile.open(archive)
-    except tarfile.TarError as e: raise DownloadError(f"{archive} is not a readable archive ({e}); delete it and download again") from e
-    with tf:
-        try: members = tf.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as e: raise DownloadError(f"{archive} is truncated or corrupt ({e}); delete it and download again") from e
-        for m in members:
-            _check_member(m.name, archive)
-            if m.issym() or m.islnk():
-                target = Path(m.name).parent / m.linkname if m.issym() else Path(m.linkname)
-                if Path(m.linkname).is_absolute() or '..' in Path(os.path.normpath(target)).parts:
-                    raise DownloadError(f"refusing to extract {archive}: link {m.name!r} points outside the folder")
-            if m.isdev(): raise DownloadError(f"refusing to extract {archive}: {m.name!r} is a device file")
-        try: tf.extractall(dest, filter='data') if hasattr(tarfile, 'data_filter') else tf.extractall(dest)
-        except (tarfile.TarError, EOFError, OSError) as e: raise DownloadError(f"could not extract {archive} ({e}); nothing was kept") from e
-    return dest
+def _bomb(archive, what: str, param: str, var: str) -> DownloadError:
+    return DownloadError(f"refusing to extract {archive}: {what}, far beyond what {Path(archive).stat().st_size:,} bytes of archive "
+                         f"should hold (a tar bomb?). If you trust it, pass {param}=… or set {var} to a higher limit.")
 
-# %% ../nbs/90_external.ipynb #6baae047
+def _scan_tar(tf, archive, max_ratio: int, max_members: int) -> list:
+    "All members of `tf`, checked before anything is written: names, links, devices, bomb limits, and the archive's end."
+    members, files, total = [], set(), 0
+    max_bytes = max(max_ratio * Path(archive).stat().st_size, 10 << 20)
+    for m in tf:                                             # read lazily: a bomb is refused before it is all read
+        _check_member(m.name, archive)
+        if m.isdev(): raise DownloadError(f"refusing to extract {archive}: {m.name!r} is a device file")
+        if m.islnk() and os.path.normpath(m.linkname) not in files:
+            raise DownloadError(f"refusing to extract {archive}: hardlink {m.name!r} points to {m.linkname!r}, which is not a "
+                                "file earlier in the archive")
+        if not m.isdir(): files.add(os.path.normpath(m.name))
+        members.append(m); total += m.size + 512             # 512: each member's header, as tar itself counts
+        if len(members) > max_members: raise _bomb(archive, f"it holds more than {max_members:,} members", 'max_members', 'PETBOOK_MAX_MEMBERS')
+        if total > max_bytes:
+            raise _bomb(archive, f"it unpacks to more than {max_bytes:,} bytes ({max_ratio}× its size)", 'max_ratio', 'PETBOOK_UNPACK_RATIO')
+    tf.fileobj.seek(tf.offset); end = tf.fileobj.read(512)  # a tar ends with zero blocks after its last member
+    if len(end) < 512 or end.count(0) != 512:
+        raise DownloadError(f"{archive} is truncated: no end-of-archive marker after its {len(members)} members "
+                            "(the download was cut short?); delete it and download again")
+    while tf.fileobj.read(1 << 20): pass                     # to the end: gzip/bz2/xz check their CRC and length there
+    return members
+
+# %% ../nbs/90_external.ipynb #274a2a60
+def _inside(root: str, p: str) -> bool: return p == root or p.startswith(root + os.sep)
+
+def _extract_tar(tf, members, archive, dest: Path) -> None:
+    "Write `members` one at a time, each checked against where it really lands, following the links already written."
+    root, kw = os.path.realpath(dest), ({'filter': 'data'} if hasattr(tarfile, 'data_filter') else {})
+    for m in members:
+        parent = os.path.realpath(os.path.join(root, os.path.dirname(m.name)))
+        target = (os.path.realpath(os.path.join(parent, m.linkname)) if m.issym() else
+                  os.path.realpath(os.path.join(root, m.linkname)) if m.islnk() else parent)
+        if not (_inside(root, parent) and _inside(root, target)):
+            raise DownloadError(f"refusing to extract {archive}: {m.name!r} would land outside the folder, through a link")
+        tf.extract(m, root, **kw)
+
+def _extract_zip(archive, dest: Path, max_ratio: int, max_members: int) -> None:
+    with zipfile.ZipFile(archive) as z:
+        infos = z.infolist()
+        for i in infos: _check_member(i.filename, archive)
+        if len(infos) > max_members: raise _bomb(archive, f"it holds {len(infos):,} members", 'max_members', 'PETBOOK_MAX_MEMBERS')
+        if sum(i.file_size + 512 for i in infos) > max(max_ratio * archive.stat().st_size, 10 << 20):
+            raise _bomb(archive, f"it unpacks to more than {max_ratio}× its size", 'max_ratio', 'PETBOOK_UNPACK_RATIO')
+        if (bad := z.testzip()) is not None: raise DownloadError(f"{archive} is corrupt (bad CRC in {bad!r}); delete it and download again")
+        z.extractall(dest)                                     # zipfile writes links as plain files: nothing to follow
+
+def extract_archive(archive, dest, max_ratio: int | None = None, max_members: int | None = None) -> Path:
+    "Check all of a .tgz/.tar/.zip `archive`, then extract it into `dest`: nothing outside `dest`, no bombs, nothing cut short."
+    archive, dest, env = Path(archive), Path(dest), petbook_env()
+    max_ratio, max_members, new = max_ratio or env.unpack_ratio, max_members or env.max_members, not dest.exists()
+    try:
+        if zipfile.is_zipfile(archive): _extract_zip(archive, dest, max_ratio, max_members); return dest
+        try: tf = tarfile.open(archive)
+        except tarfile.TarError as e: raise DownloadError(f"{archive} is not a readable archive ({e}); delete it and download again") from e
+        with tf:
+            members = _scan_tar(tf, archive, max_ratio, max_members)
+            dest.mkdir(parents=True, exist_ok=True); _extract_tar(tf, members, archive, dest)
+        return dest
+    except Exception as e:
+        if new: shutil.rmtree(dest, ignore_errors=True)        # nothing half-written is left behind
+        if isinstance(e, DownloadError): raise
+        raise DownloadError(f"{archive} is truncated or corrupt ({type(e).__name__}: {e}); nothing was kept — delete it and download again") from e
+
+# %% ../nbs/90_external.ipynb #c495650e
 _DONE = '.petbook-complete'   # written last into a complete dataset folder (real or generated)
 
 def _data_dir(base=None) -> Path:
     "Where datasets are kept: `base`, else `petbook_home()/'data'`."
     return Path(base) if base is not None else petbook_home()/'data'
 
-def _archive_stem(url: str) -> str:
-    "The folder an archive unpacks to: its file name without .tgz/.tar.gz/.tar/.zip."
-    return re.sub(r'(\.tar\.gz|\.tgz|\.tar|\.zip)$', '', url.rstrip('/').split('/')[-1])
+def _file_name(url: str) -> str:
+    "The last part of the URL's path (no query string)."
+    return urllib.parse.urlsplit(url).path.rstrip('/').split('/')[-1] or 'download'
 
-def untar_data(url: str, base=None, force_download: bool = False, size: int | None = None, md5: str | None = None) -> Path:
-    "Download and extract `url` into `base` (default `petbook_home()/'data'`); return the dataset folder."
-    base = _data_dir(base)
-    name, stem = url.rstrip('/').split('/')[-1], _archive_stem(url)
-    dest = base/stem
-    if (dest/_DONE).exists() and not force_download: return dest
-    size, md5 = (size, md5) if (size or md5) else CHECKS.get(url, (None, None))
-    archive = download_url(url, base/'archive'/name, size=size, md5=md5)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{stem}-', dir=base))
-    try:
-        extract_archive(archive, tmp)
-        top = [p for p in tmp.iterdir()]
-        src = top[0] if len(top) == 1 and top[0].is_dir() else tmp   # most archives hold one top-level folder
-        if dest.exists(): shutil.rmtree(dest)
-        src.replace(dest)
-        (dest/_DONE).write_text(f"{url}\n{md5 or ''}\n")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    archive.unlink(missing_ok=True)  # the checked archive is not needed once the folder is complete
-    return dest
+def _archive_stem(url: str) -> str:
+    "The archive's file name without .tgz/.tar.gz/.tar/.zip."
+    return re.sub(r'(\.tar\.gz|\.tgz|\.tar|\.zip)$', '', _file_name(url))
+
+def _cache_name(url: str) -> str:
+    "The dataset's folder: the archive's stem for the book's URLs, else the stem and a hash of the whole URL."
+    stem = _archive_stem(url)
+    return stem if url in CHECKS else f"{stem}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+def _complete(folder: Path, url: str) -> bool:
+    "Whether `folder` holds the complete dataset from `url` (its marker, written last, names the URL)."
+    m = folder/_DONE
+    return m.is_file() and m.read_text().split('\n', 1)[0] == url
 
 def is_cached(url: str, base=None) -> bool:
     "Whether the dataset at `url` has been completely downloaded and extracted."
-    return (_data_dir(base)/_archive_stem(url)/_DONE).exists()
+    return _complete(_data_dir(base)/_cache_name(url), url)
+
+# %% ../nbs/90_external.ipynb #6baae047
+def untar_data(url: str, base=None, force_download: bool = False, size: int | None = None, md5: str | None = None,
+               max_ratio: int | None = None, max_members: int | None = None) -> Path:
+    "Download and extract `url` into `base` (default `petbook_home()/'data'`); return the dataset folder (one per URL)."
+    base, key = _data_dir(base), _cache_name(url)
+    dest = base/key
+    if _complete(dest, url) and not force_download: return dest
+    size, md5 = (size, md5) if (size or md5) else CHECKS.get(url, (None, None))
+    archive = base/'archive'/(key + _file_name(url)[len(_archive_stem(url)):])
+    if force_download: archive.unlink(missing_ok=True)                  # really fetch it again
+    archive = download_url(url, archive, size=size, md5=md5)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{key}-', dir=base))
+    try:
+        extract_archive(archive, tmp/'x', max_ratio, max_members)
+        top = list((tmp/'x').iterdir())
+        src = top[0] if len(top) == 1 and top[0].is_dir() else tmp/'x'   # most archives hold one top-level folder
+        if dest.exists(): shutil.rmtree(dest)
+        src.replace(dest)
+        (dest/_DONE).write_text(f"{url}\n{md5 or ''}\n")
+    except DownloadError: archive.unlink(missing_ok=True); raise          # a bad archive is never kept, nor reused
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    archive.unlink(missing_ok=True)  # the checked archive is not needed once the folder is complete
+    return dest
 
 # %% ../nbs/90_external.ipynb #695036de
 def real_or_generated(url: str, source: str, name: str, make: Callable[[Path], None], what: str, base=None, verbose: bool = True) -> Path:
