@@ -28,14 +28,15 @@ with ProcessPoolExecutor(W, mp_context=mp.get_context('fork')) as ex:   # before
     t = time.perf_counter(); n = sum(ex.map(decode_chunk, [files[i::W] for i in range(W)])); decode = n / (time.perf_counter() - t)
 dl = pets_block(460, 224).dataloaders(PATH, bs=64, num_workers=W, device=BENCH['device']).train
 def one_pass():
-    global n; n = 0
+    global n, shape; n = 0
     for xb, yb in dl: n += len(xb)
+    shape = list(xb.shape)
 timed(one_pass)                            # warm-up
 full = n / timed(one_pass)
 b = raw_batch(dl); k = 0; t = time.perf_counter()
 while k < 3 or time.perf_counter() - t < 3: dl.after_batch(b); k += 1
 sync(); batch_tfms = k * len(b[0]) / (time.perf_counter() - t)
-print(json.dumps({'img_s': full, 'decode_img_s': decode, 'batch_tfms_img_s': batch_tfms, 'images': n, 'shape': list(xb.shape)}))
+print(json.dumps({'img_s': full, 'decode_img_s': decode, 'batch_tfms_img_s': batch_tfms, 'images': n, 'shape': shape}))
 """
 
 

@@ -13,6 +13,9 @@ TARGETS = {'dataloader': ('≥ 5×', lambda r: r >= 5), 'fine_tune': ('≤ 0.45�
 MARK = {True: '✅ met', False: '❌ missed', None: ''}
 
 
+def rate(v): return f"{v:,.0f} img/s" if v >= 100 else f"{v:.1f} img/s"
+
+
 def load(res):
     "Every result in `res`, by part name."
     return {p.stem: json.loads(p.read_text()) for p in sorted(res.glob('*.json'))}
@@ -41,9 +44,9 @@ def rows(R):
     if 'dataloader' in R:
         d = R['dataloader']; gpu = ' on the GPU' if d['device'] == 'cuda' else ''
         eq = d.get('ratio_fastai')
-        sh = (f"{d['fastai_shipped']['img_s']:.0f} img/s", f"{d['ratio_fastai_shipped']:.2f}×") if 'fastai_shipped' in d else none
+        sh = (rate(d['fastai_shipped']['img_s']), f"{d['ratio_fastai_shipped']:.2f}×") if 'fastai_shipped' in d else none
         out.append((f"Training DataLoader pass{gpu} (Resize 460 + aug_transforms 224, bs 64, {d['workers']} workers)",
-                    f"{d['petbook']['img_s']:.0f} img/s", f"{d['fastai']['img_s']:.0f} img/s", f"**{eq:.2f}× faster**",
+                    rate(d['petbook']['img_s']), rate(d['fastai']['img_s']), f"**{eq:.2f}× faster**",
                     TARGETS['dataloader'][0], TARGETS['dataloader'][1](eq), *sh, when(d)))
     for part, tag in (('fine_tune', ''), ('fine_tune_fp16', ' fp16'), ('fine_tune_real', ' real photos')):
         if part not in R: continue
@@ -99,11 +102,14 @@ def ceilings(R):
         s = d.get(side)
         if not s: continue
         dec, bt = s.get('decode_img_s'), s.get('batch_tfms_img_s')
-        f = lambda v: f"{v:,.0f} img/s" if v else 'not measured'
+        f = lambda v: rate(v) if v else 'not measured'
         frac = f"**{s['fraction_of_ceiling']:.0%}**" if s.get('fraction_of_ceiling') else '—'
         name = {'petbook': 'petbook', 'fastai': 'fastai, equal terms' if d['device'] == 'cpu' else 'fastai', 'fastai_shipped': 'fastai as shipped'}[side]
-        out.append(f"| {name} | {s['img_s']:,.0f} img/s | {f(dec)} | {f(bt)} | {frac} |")
+        out.append(f"| {name} | {rate(s['img_s'])} | {f(dec)} | {f(bt)} | {frac} |")
     return out
+
+
+FASTAI_BARS = {'DataLoader', 'fine_tune', 'lr_find', 'fine_tune real'}
 
 
 def chart(R):
@@ -124,11 +130,11 @@ def chart(R):
         good = v >= target if higher else v <= target
         if eq is None: ax.text(0, 0, 'equal terms\nnot measured', ha='center', va='bottom', fontsize=7)
         else:
-            ax.bar([0], [eq], color='tab:green' if good else 'tab:red', width=0.6); ax.text(0, eq, f'{eq:.2f}', ha='center', va='bottom', fontsize=9)
+            ax.bar([0], [eq], color='tab:green' if good else 'tab:red', width=0.6); ax.text(0, eq / 2, f'{eq:.2f}', ha='center', va='center', fontsize=9, color='white', weight='bold')
         if sh is not None:
-            ax.bar([0.7], [sh], color='white', edgecolor='grey', hatch='//', width=0.5); ax.text(0.7, sh, f'{sh:.2f}', ha='center', va='bottom', fontsize=8, color='grey')
-        ax.axhline(target, ls='--', c='k', lw=1); ax.text(-0.3, target, f'target {target:g}', va='bottom', fontsize=7)
-        ticks = [(0, 'equal\nterms')] * (eq is not None) + [(0.7, 'as\nshipped')] * (sh is not None)
+            ax.bar([0.7], [sh], color='white', edgecolor='grey', hatch='//', width=0.5); ax.text(0.7, sh / 2, f'{sh:.2f}', ha='center', va='center', fontsize=8, color='dimgrey', backgroundcolor='white')
+        ax.axhline(target, ls='--', c='k', lw=1); ax.text(1.08, target, f'target {target:g}', ha='right', va='bottom', fontsize=7)
+        ticks = [(0, 'equal\nterms' if label.split('\n')[0] in FASTAI_BARS else '')] * (eq is not None) + [(0.7, 'as\nshipped')] * (sh is not None)
         ax.set_xticks([t for t, _ in ticks]); ax.set_xticklabels([l for _, l in ticks], fontsize=7)
         ax.set_title(label, fontsize=9); ax.set_xlabel('higher is better' if higher else 'lower is better', fontsize=7)
         ax.set_ylim(0, max(v for v in (eq, sh, target) if v is not None) * 1.25); ax.set_xlim(-0.5, 1.1)
