@@ -24,7 +24,8 @@ def load(res):
 def when(r):
     "The date a result was measured and the range of the machine's 1-minute load average over its runs (shared cores)."
     loads = [x['load'][0] for rs in r.get('runs', {}).values() for x in rs if x.get('load')] or ([r['load'][0]] if r.get('load') else [])
-    return r.get('date', '?')[:10] + (f", load {min(loads):.1f}–{max(loads):.1f}" if loads else '')
+    span = '' if not loads else f"{loads[0]:.1f}" if min(loads) == max(loads) else f"{min(loads):.1f}–{max(loads):.1f}"
+    return r.get('date', '?')[:10] + (f", load {span} at the end" if len(loads) == 1 else f", load {span}" if loads else '')
 
 
 def ft_desc(f):
