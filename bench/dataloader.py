@@ -1,62 +1,71 @@
-"""The book's pets pipeline, one full pass of the training DataLoader: petbook vs fastai 2.8.12, same files, one run.
+"""How fast does the book's training DataLoader go, against fastai's, and how close is it to this machine's limit?
 
-    bash bench/setup_peer.sh && .venv/bin/python bench/dataloader.py
-    python bench/dataloader.py --device cuda          # on a GPU: the batch transforms run there (bench/device.sh)
+    python -m bench.dataloader [--rounds 2] [--workers N] [--device cuda]
 
-Resize(460) item transform, aug_transforms(size=224, min_scale=0.75) batch transforms, bs 64, CPU, workers = cores,
-over the generated pets (37 breeds × 40, photo-like sizes). Prints images/s for each, the ratio, and petbook's rate
-as a fraction of the decode-only limit (JPEG decode + Resize(460) on every core, nothing else)."""
-import argparse, json, os, sys, time
-from pathlib import Path
-sys.path.insert(0, str(Path(__file__).parent))
-from common import SAME_MALLOC, decode_resize, machine, pets_path, run_peer
+The pets pipeline of chapter 5: `Resize(460)` item transform, `aug_transforms(size=224, min_scale=0.75)` batch
+transforms, bs 64, `--workers` DataLoader workers (default: one per core), over the generated pets (37 breeds × 40,
+photo-like sizes), validated on crc32(name) % 5 == 0 (bench/recipes.py), so both libraries load the same files.
+Each side runs in a fresh process: a warm-up pass (worker start, page cache), then one timed pass; `--rounds`
+rounds take turns (petbook, fastai on equal terms, fastai as shipped), and the best pass of each side counts.
 
-ap = argparse.ArgumentParser()
-ap.add_argument('--reps', type=int, default=2); ap.add_argument('--workers', type=int, default=os.cpu_count())
-ap.add_argument('--device', default='cpu', help="where the batch transforms run: 'cpu' or 'cuda'")
-ap.add_argument('--peer-malloc', action='store_true', help="give fastai's process petbook's malloc settings (keep_freed_memory, nbs/03)")
-ap.add_argument('--json', type=str, default=None, help='also write the results here')
-args = ap.parse_args()
+Each side also measures its own two ceilings on this machine, in the same process:
+  decode      JPEG decode + Resize(460) of 600 files in a pool of `--workers` processes, nothing else
+  batch_tfms  the batch transforms alone, on one batch already collated (on the device), repeated
+and its full pass as a fraction of the lower ceiling."""
+import argparse, os
+from .recipes import RESULTS, SIDES, data_path, run, save
 
-path = pets_path()/'images'
-BLOCK = """
-pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
-                 get_y=using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), 'name'),
-                 item_tfms=Resize(460), batch_tfms=aug_transforms(size=224, min_scale=0.75))
-dls = pets.dataloaders(PATH, bs=64, num_workers=WORKERS, device=DEVICE)
-rates = []
-for rep in range(REPS + 1):                      # the first pass warms up (worker start, page cache)
-    t = time.perf_counter(); n = 0
-    for xb, yb in dls.train: n += len(xb)
-    if DEVICE == 'cuda': torch.cuda.synchronize()
-    if rep: rates.append(n / (time.perf_counter() - t))
-print(json.dumps({'rates': rates, 'n': n, 'shape': list(xb.shape)}))
-"""
-code = (BLOCK.replace('PATH', repr(str(path))).replace('WORKERS', str(args.workers)).replace('REPS', str(args.reps))
-            .replace('DEVICE', repr(args.device)))
-
-import torch
-from petbook.all import *
-ns = {}
-exec("import time, json, torch\nfrom petbook.all import *\n" + code.replace("print(json.dumps", "_out = (json.dumps"), ns)
-pb = json.loads(json.dumps({'rates': ns['rates'], 'n': ns['n']}))
-fa = run_peer('import time, json, torch\nfrom fastai.vision.all import *\n' + code, env_extra=SAME_MALLOC if args.peer_malloc else None)
-
-# the decode-only limit: JPEG decode + Resize(460) alone, on all cores
+CODE = """
 from concurrent.futures import ProcessPoolExecutor
-files = get_image_files(path)[:600]
-chunks = [files[i::args.workers] for i in range(args.workers)]
-with ProcessPoolExecutor(args.workers) as ex:
-    list(ex.map(decode_resize, [c[:5] for c in chunks]))
-    t = time.perf_counter(); n = sum(ex.map(decode_resize, chunks)); limit = n / (time.perf_counter() - t)
+import multiprocessing as mp
+def decode_chunk(files):
+    torch.set_num_threads(1)              # as in a DataLoader worker
+    for f in files: item_resize(f, 460)
+    return len(files)
+files, W = get_image_files(PATH)[:600], BENCH['workers']
+with ProcessPoolExecutor(W, mp_context=mp.get_context('fork')) as ex:   # before any worker or CUDA context exists
+    list(ex.map(decode_chunk, [files[i:i + 2] for i in range(0, 2 * W, 2)]))
+    t = time.perf_counter(); n = sum(ex.map(decode_chunk, [files[i::W] for i in range(W)])); decode = n / (time.perf_counter() - t)
+dl = pets_block(460, 224).dataloaders(PATH, bs=64, num_workers=W, device=BENCH['device']).train
+def one_pass():
+    global n, shape; n = 0
+    for xb, yb in dl: n += len(xb)
+    shape = list(xb.shape)
+timed(one_pass)                            # warm-up
+full = n / timed(one_pass)
+b = raw_batch(dl); k = 0; t = time.perf_counter()
+while k < 3 or time.perf_counter() - t < 3: dl.after_batch(b); k += 1
+sync(); batch_tfms = k * len(b[0]) / (time.perf_counter() - t)
+print(json.dumps({'img_s': full, 'decode_img_s': decode, 'batch_tfms_img_s': batch_tfms, 'images': n, 'shape': shape}))
+"""
 
-p, f = max(pb['rates']), max(fa['rates'])
-res = {'machine': machine(), 'device': args.device, 'workers': args.workers, 'peer_malloc': args.peer_malloc, 'petbook_img_s': p, 'fastai_img_s': f, 'ratio': p / f, 'decode_limit_img_s': limit,
-       'fraction_of_limit': p / limit, 'petbook_all': pb['rates'], 'fastai_all': fa['rates'], 'images_per_pass': pb['n']}
-print(f"machine: {res['machine']}")
-print(f"training DataLoader pass on {args.device}, {pb['n']} images, bs 64, Resize(460) + aug_transforms(224, min_scale=0.75):")
-print(f"  petbook : {p:7.1f} img/s   (passes: {', '.join(f'{r:.1f}' for r in pb['rates'])})")
-print(f"  fastai  : {f:7.1f} img/s   (passes: {', '.join(f'{r:.1f}' for r in fa['rates'])})")
-print(f"  ratio   : {p / f:.2f}x  (target >= 5x)")
-print(f"  decode + Resize(460) only, {args.workers} processes: {limit:.1f} img/s; petbook runs at {p / limit:.0%} of it")
-if args.json: Path(args.json).write_text(json.dumps(res, indent=1))
+
+def main(argv=None):
+    "Run the comparison, print it, and write results/dataloader.json (or `--json`)."
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--rounds', type=int, default=2); ap.add_argument('--workers', type=int, default=os.cpu_count())
+    ap.add_argument('--device', default='cpu', help="where the batch transforms run: 'cpu' or 'cuda'")
+    ap.add_argument('--json', default=None, help='where to write the result (default: bench/results[/cuda]/dataloader.json)')
+    a = ap.parse_args(argv)
+    settings = dict(path=str(data_path('generated')), workers=a.workers, device=a.device)
+    sides = SIDES if a.device == 'cpu' else {'petbook': ('petbook', False), 'fastai': ('fastai', False)}   # on a GPU neither sets malloc
+    runs = {s: [] for s in sides}
+    for r in range(a.rounds):
+        for side, (lib, malloc) in sides.items():
+            runs[side].append(run(lib, CODE, settings, malloc=malloc))
+            x = runs[side][-1]
+            print(f"round {r}  {side:15s} {x['img_s']:7.1f} img/s   ceilings: decode {x['decode_img_s']:.0f}, "
+                  f"batch transforms {x['batch_tfms_img_s']:.0f} img/s   load {x['load']}", flush=True)
+    res = {'device': a.device, 'workers': a.workers, 'bs': 64, 'item_size': 460, 'size': 224, 'runs': runs}
+    for side, rs in runs.items():
+        best = max(rs, key=lambda x: x['img_s']); lower = min(best['decode_img_s'], best['batch_tfms_img_s'])
+        res[side] = {**best, 'fraction_of_ceiling': best['img_s'] / lower}
+        print(f"{side:15s} best {best['img_s']:7.1f} img/s = {best['img_s'] / lower:.0%} of its lower ceiling ({lower:.0f} img/s)")
+    for side in [s for s in sides if s != 'petbook']:
+        res[f'ratio_{side}'] = res['petbook']['img_s'] / res[side]['img_s']
+        print(f"petbook / {side}: {res[f'ratio_{side}']:.2f}x  (target >= 5x on equal terms)")
+    save(res, a.json or RESULTS/('cuda' if a.device == 'cuda' else '')/'dataloader.json')
+    return res
+
+
+if __name__ == '__main__': main()

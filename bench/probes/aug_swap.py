@@ -1,4 +1,4 @@
-"""Where does petbook's error-rate gap come from? petbook's whole pipeline (DataBlock, DataLoaders, Learner, Lite0,
+"""Question (issue 15–18, 2026-11-23…25): where does petbook's error-rate gap with fastai come from? petbook's whole pipeline (DataBlock, DataLoaders, Learner, Lite0,
 the recipe of bench/fine_tune.py, the same validation files), with only the *training batch augmentation* swapped:
 
     petbook   petbook's aug_transforms(size=128, min_scale=0.75)            (what bench/fine_tune.py trains: with RandomBlur)
@@ -21,30 +21,20 @@ the recipe of bench/fine_tune.py, the same validation files), with only the *tra
 Validation batches go through petbook's resize for every mode, so the scores are comparable. Runs in the fastai
 venv (petbook needs nothing fastai lacks), e.g.
 
-    .venv/bin/python bench/aug_swap.py --seeds 0 1 2 3 --modes petbook fastai
-    python3 bench/aug_swap.py --device cuda --workers 8 --seeds $(seq 0 9)     # on a GPU, via bench/device.sh
-"""
-import argparse, json, statistics, sys
-from pathlib import Path
-sys.path.insert(0, str(Path(__file__).parent))
-from common import ROOT, machine, pets_path, run_peer
+    python -m bench.probes.aug_swap --seeds 0 1 2 3 --modes petbook fastai
+    python3 -m bench.probes.aug_swap --device cuda --workers 8 --seeds $(seq 0 9)     # on a GPU, via bench/device.sh
 
-ap = argparse.ArgumentParser()
-ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-ap.add_argument('--modes', nargs='+', default=['petbook', 'fastai', 'batchcrop'])
-ap.add_argument('--device', default='cpu'); ap.add_argument('--workers', type=int, default=2)
-ap.add_argument('--json', type=str, default=None)
-args = ap.parse_args()
-path = pets_path(n_per_breed=30)/'images'
+Answer (BENCHMARKS.md, "Error rate"): the batch augmentation, not the Learner, model or lighting: fastai's two
+resamples soften the training images; a random per-image blur after petbook's single resample (`randblur`) recovered
+about half of the CPU gap and became petbook's `RandomBlur`. Kept to rerun on a GPU (`bash bench/device.sh aug_swap`).
+"""
+import argparse, json, statistics
+from ..recipes import RESULTS, pets_path, run, save
 
 CODE = """
-import json, math, random, sys, time, zlib
-sys.path.insert(0, ROOT)
-import numpy as np, torch
-import fastai.vision.all as fa
-import petbook.all as P
+import math
 from petbook.augment import AffineWarp, BatchTransform, crop_mat, rotate_mat, zoom_mat, flip_mat, warp_mat
-torch.set_num_threads(THREADS)
+MODES, SEEDS, PATH, WORKERS, DEVICE = BENCH['modes'], BENCH['seeds'], BENCH['path'], BENCH['workers'], BENCH['device']
 
 class FastaiAug(BatchTransform):
     "fastai's batch augmentation on petbook's batches (training); petbook's resize on validation."
@@ -139,12 +129,25 @@ for mode in MODES:
         print(mode, seed, out[mode][-1], file=sys.stderr, flush=True)
 print(json.dumps(out))
 """
-settings = dict(ROOT=str(ROOT), THREADS=2 if args.device == 'cpu' else 8, MODES=args.modes, SEEDS=args.seeds, PATH=str(path),
-                WORKERS=args.workers, DEVICE=args.device)
-code = ''.join(f"{k} = {v!r}\n" for k, v in settings.items()) + CODE
-res = run_peer(code, timeout=3600, stream=True)      # each run's error as it finishes
-print(f"{machine()}; seeds {args.seeds}")
-for mode, errs in res.items():
-    sd = statistics.stdev(errs) if len(errs) > 1 else 0.
-    print(f"{mode:10s} error {statistics.mean(errs):.3f} ± {sd:.3f}   ({', '.join(f'{e:.3f}' for e in errs)})")
-if args.json: Path(args.json).write_text(json.dumps({'machine': machine(), 'seeds': args.seeds, 'errors': res}, indent=1))
+
+
+def main(argv=None):
+    "Train every mode over the seeds, print each error as it comes, and the means."
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    ap.add_argument('--modes', nargs='+', default=['petbook', 'fastai', 'batchcrop'])
+    ap.add_argument('--device', default='cpu'); ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--json', type=str, default=None)
+    args = ap.parse_args(argv)
+    settings = dict(threads=2 if args.device == 'cpu' else 8, modes=args.modes, seeds=args.seeds, path=str(pets_path(n_per_breed=30)),
+                    workers=args.workers, device=args.device)
+    res = run('fastai+petbook', CODE, settings, stream=True)      # each run's error as it finishes
+    res.pop('load')
+    for mode, errs in res.items():
+        sd = statistics.stdev(errs) if len(errs) > 1 else 0.
+        print(f"{mode:10s} error {statistics.mean(errs):.3f} ± {sd:.3f}   ({', '.join(f'{e:.3f}' for e in errs)})")
+    save({'seeds': args.seeds, 'errors': res}, args.json or RESULTS/'probes'/'aug_swap.json')
+    return res
+
+
+if __name__ == '__main__': main()
