@@ -304,6 +304,13 @@ def _default_loss(dls) -> Callable:
     if kind in ('point', 'regression'): return MSELossFlat()
     raise ValueError(f"Learner: no default loss for targets of kind {kind!r}: pass loss_func=…")
 
+# %% ../nbs/05_learner.ipynb #067a5efd
+@patch
+@property
+def loss_func(self: DataLoaders):
+    "The loss a Learner uses for these targets when none is given (cross-entropy, BCE or MSE by the target's kind)."
+    return _default_loss(self)
+
 # %% ../nbs/05_learner.ipynb #4b26c099
 class Learner:
     "Model + DataLoaders + loss + optimiser, with a training loop that callbacks hook into."
