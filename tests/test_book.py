@@ -37,8 +37,7 @@ def test_runner_table():
     "Every substitution is used by some cell the book has, and the runner runs a final expression like a notebook."
     ns = {}
     assert runner.run_cell("a = 2\na * 21", ns) == 42 and ns['a'] == 2
-    assert runner.substitute("learn = vision_learner(dls, resnet34, metrics=error_rate)\nlearn.fine_tune(2)") == \
-        "learn = vision_learner(dls, ARCH, metrics=error_rate)\nlearn.fine_tune(1)"
+    assert runner.substitute("m = cnn_learner(d, resnet50)\nm.fine_tune(2)") == "m = cnn_learner(d, ARCH)\nm.fine_tune(1)"
     assert runner.skip_reason("learn.fine_tune??") and runner.skip_reason("x = 1") is None
     assert runner.expected_error("pets1.summary(path/'images')")[0] == 'CollateError'
 

@@ -25,10 +25,9 @@ idxs = torch.where(dsets.train[0][1] == 1.)[0]
 names = dsets.train.vocab[idxs]
 assert isinstance(names, L) and len(names) == len(idxs) and all(n in dsets.vocab for n in names)
 
-def splitter(df):
-    train = df.index[~df['is_valid']].tolist()
-    valid = df.index[df['is_valid']].tolist()
-    return train, valid
+def splitter(table):                                   # a plain function splitter: (train positions, valid positions)
+    v = table['is_valid'].to_numpy(bool)
+    return np.flatnonzero(~v).tolist(), np.flatnonzero(v).tolist()
 dblock = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), splitter=splitter, get_x=get_x, get_y=get_y,
                    item_tfms=RandomResizedCrop(64, min_scale=0.35))
 dls = dblock.dataloaders(df)
@@ -40,11 +39,9 @@ x, y = to_cpu(dls.train.one_batch())
 learn.model.cpu()
 activs = learn.model(x)
 assert activs.shape == (len(x), 20)
-def binary_cross_entropy(inputs, targets):
-    inputs = inputs.sigmoid()
-    return -torch.where(targets == 1, inputs, 1 - inputs).log().mean()
+p_right = torch.where(y == 1, activs.sigmoid(), 1 - activs.sigmoid())   # BCE by hand: −log of the probability given to the truth
 loss = nn.BCEWithLogitsLoss()(activs, y)
-assert torch.allclose(binary_cross_entropy(activs, y), loss, atol=1e-5)
+assert torch.allclose(-p_right.log().mean(), loss, atol=1e-5)
 learn = cnn_learner(dls, ARCH, metrics=partial(accuracy_multi, thresh=0.2))
 learn.fine_tune(1, base_lr=3e-3, freeze_epochs=1)
 learn.metrics = partial(accuracy_multi, thresh=0.1)
@@ -61,16 +58,14 @@ path = get_biwi()
 Path.BASE_PATH = path
 assert path.ls().sorted() == sorted(path.ls()) and (path/'01').ls().sorted()
 img_files = get_image_files(path)
-def img2pose(x): return Path(f'{str(x)[:-7]}pose.txt')
+def img2pose(f): return f.with_name(f.name.replace('_rgb.jpg', '_pose.txt'))
 assert img2pose(img_files[0]).exists()
 im = PILImage.create(img_files[0])
 assert len(im.shape) == 2 and max(im.to_thumb(160).shape) <= 160
-cal = np.genfromtxt(path/'01'/'rgb.cal', skip_footer=6)
-def get_ctr(f):
-    ctr = np.genfromtxt(img2pose(f), skip_header=3)
-    c1 = ctr[0] * cal[0][0] / ctr[2] + cal[0][2]
-    c2 = ctr[1] * cal[1][1] / ctr[2] + cal[1][2]
-    return tensor([c1, c2])
+cal = np.genfromtxt(path/'01'/'rgb.cal', skip_footer=6)     # the camera's intrinsics: fx, fy on the diagonal, centre in column 2
+def get_ctr(f):                                              # the head centre (3-D, last line of the pose file) projected to pixels
+    x, y, z = np.genfromtxt(img2pose(f), skip_header=3)
+    return tensor([x / z * cal[0, 0] + cal[0, 2], y / z * cal[1, 1] + cal[1, 2]])
 c = get_ctr(img_files[0]); assert 0 <= c[0] <= im.shape[1] and 0 <= c[1] <= im.shape[0]
 biwi = DataBlock(blocks=(ImageBlock, PointBlock), get_items=get_image_files, get_y=get_ctr,
                  splitter=FuncSplitter(lambda o: o.parent.name == '13'),
