@@ -50,3 +50,17 @@ def test_fastbook_cells(chapter):
     failed = [f"cell {i}: {d}" for i, s, d in res if s == 'FAILED']
     assert not failed, '\n\n'.join(failed)
     assert sum(s == 'ok' for _, s, _ in res) >= 40
+
+
+def test_star_import_gives_fastais_names():
+    "The names fastai's star import brings that the book's code uses, from `from petbook.all import *` alone."
+    import functools, math, pathlib, re
+    import numpy, pandas, torch, matplotlib.pyplot
+    ns = {}
+    exec('from petbook.all import *', ns)
+    same = {'torch': torch, 'nn': torch.nn, 'F': torch.nn.functional, 'tensor': torch.tensor, 'np': numpy, 'pd': pandas,
+            'plt': matplotlib.pyplot, 'math': math, 're': re, 'partial': functools.partial, 'Path': pathlib.Path}
+    for k, v in same.items(): assert ns[k] is v, k
+    for k in ['L', 'PILImage', 'show_image', 'plot_function', 'to_cpu', 'get_pets', 'get_pascal', 'get_biwi', 'pick_arch']: assert k in ns, k
+    assert callable(ns['Path'].ls) and hasattr(ns['Path'], 'BASE_PATH')
+    assert ns['DataBlock']().splitter is not None and len(ns['DataBlock']().datasets(list(range(10))).valid) == 2
