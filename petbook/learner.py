@@ -308,8 +308,11 @@ def _default_loss(dls) -> Callable:
 @patch
 @property
 def loss_func(self: DataLoaders):
-    "The loss a Learner uses for these targets when none is given (cross-entropy, BCE or MSE by the target's kind)."
-    return _default_loss(self)
+    "The loss for these targets: the one set here, else the one a Learner picks by the target's kind (CE, BCE or MSE)."
+    return getattr(self, '_loss_func', None) or _default_loss(self)
+
+def _set_loss_func(self, f): self._loss_func = f
+DataLoaders.loss_func = DataLoaders.loss_func.setter(_set_loss_func)   # settable, as fastai's is
 
 # %% ../nbs/05_learner.ipynb #4b26c099
 class Learner:
