@@ -29,4 +29,13 @@ import petbook.multilabel, petbook.regression, petbook.inference, petbook.distri
 _modules = (petbook.external, petbook.synth, petbook.fast, petbook.models, petbook.data, petbook.augment, petbook.datablock, petbook.losses, petbook.learner,
             petbook.schedule, petbook.vision, petbook.tricks, petbook.interpret, petbook.multilabel, petbook.regression, petbook.inference,
             petbook.distributed)
-__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__]))
+# the names fastai's star import brings that the book's code uses
+import math, re
+from functools import partial
+from pathlib import Path           # with `.ls()` and `Path.BASE_PATH` (petbook.data)
+import numpy as np, pandas as pd, torch
+import torch.nn as nn, torch.nn.functional as F
+import matplotlib.pyplot as plt
+from torch import tensor
+_book = ['math', 're', 'partial', 'Path', 'np', 'pd', 'torch', 'nn', 'F', 'plt', 'tensor']
+__all__ = list(dict.fromkeys([n for m in _modules for n in m.__all__] + _book))

@@ -18,11 +18,11 @@ from .external import petbook_env
 from .fast import fast_enabled, resize_rgb, Scratch
 
 # %% auto #0
-__all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'Points', 'ItemTransform', 'resize_image', 'Resize', 'patch',
-           'RandomResizedCrop', 'ItemTransformError', 'apply_item_tfms', 'flip_mat', 'rotate_mat', 'zoom_mat',
-           'crop_mat', 'homography', 'warp_mat', 'sample_grid', 'apply_mat', 'move_points', 'BatchTransform',
-           'AffineWarp', 'Lighting', 'psnr', 'sharpness', 'to_batch', 'show_tensor', 'RandomBlur', 'aug_transforms',
-           'Normalize', 'dihedral_mat']
+__all__ = ['imagenet_stats', 'ImageError', 'open_image', 'load_rgb', 'PILImage', 'show_image', 'Points', 'ItemTransform',
+           'resize_image', 'Resize', 'patch', 'RandomResizedCrop', 'ItemTransformError', 'apply_item_tfms', 'flip_mat',
+           'rotate_mat', 'zoom_mat', 'crop_mat', 'homography', 'warp_mat', 'sample_grid', 'apply_mat', 'move_points',
+           'BatchTransform', 'AffineWarp', 'Lighting', 'psnr', 'sharpness', 'to_batch', 'show_tensor', 'RandomBlur',
+           'aug_transforms', 'Normalize', 'dihedral_mat']
 
 # %% ../nbs/02_presizing.ipynb #b3c1355c
 class ImageError(OSError):
@@ -96,6 +96,39 @@ def load_rgb(img, draft: tuple[int, int] | None = None, max_pixels: int | None =
     except Exception as e:
         raise ImageError(f"cannot decode {fn} ({type(e).__name__}: {e}). It is probably truncated or not an image: "
                          "verify_images(get_image_files(path)) lists such files; delete them and rerun.") from e
+
+# %% ../nbs/02_presizing.ipynb #99e60882
+class PILImage(Image.Image):
+    "A PIL image with the book's `create`, `.shape` (h, w) and `.to_thumb`."
+    @classmethod
+    def create(cls, fn, draft: tuple[int, int] | None = None) -> 'PILImage':
+        "Open `fn` (a path, an image or an (h, w, 3) uint8 array) upright as 8-bit RGB."
+        if isinstance(fn, np.ndarray): fn = Image.fromarray(fn)
+        im = load_rgb(fn, draft)
+        im = im.copy() if im is fn else im
+        im.__class__ = cls
+        return im
+    @property
+    def shape(self) -> tuple[int, int]: return self.size[1], self.size[0]
+    def to_thumb(self, h: int, w: int | None = None) -> 'PILImage':
+        "A copy that fits in `h` × `w` (default square), aspect kept."
+        im = self.copy(); im.thumbnail((w or h, h)); im.__class__ = type(self)
+        return im
+
+# %% ../nbs/02_presizing.ipynb #f0a7f015
+def show_image(im, ax=None, figsize=None, title=None, ctx=None, cmap=None, **kwargs):
+    "Show `im` (PIL, array (h, w[, c]) or tensor ([c,] h, w)) on `ax` (or `ctx`), without axes; return the axis."
+    import matplotlib.pyplot as plt
+    ax = ax if ax is not None else ctx
+    if ax is None: ax = plt.subplots(figsize=figsize)[1]
+    if isinstance(im, torch.Tensor):
+        im = im.detach().cpu()
+        if im.dim() == 3 and im.shape[0] in (1, 3): im = im.permute(1, 2, 0)
+        im = im.squeeze(-1) if im.dim() == 3 and im.shape[-1] == 1 else im
+        im = im.numpy()
+    ax.imshow(np.asarray(im), cmap=cmap, **kwargs); ax.axis('off')
+    if title is not None: ax.set_title(title)
+    return ax
 
 # %% ../nbs/02_presizing.ipynb #053fc5f0
 class Points:

@@ -15,7 +15,7 @@ from .external import in_test, petbook_env, URLs, real_or_generated
 from .synth import BREEDS, GENERATOR_VERSION, draw_pet, make_pets
 
 # %% auto #0
-__all__ = ['image_extensions', 'get_pets', 'get_files', 'get_image_files', 'LabelError', 'RegexLabeller', 'using_attr',
+__all__ = ['image_extensions', 'get_pets', 'L', 'get_files', 'get_image_files', 'LabelError', 'RegexLabeller', 'using_attr',
            'parent_label', 'is_cat', 'ColReader', 'RandomSplitter', 'ColSplitter', 'FuncSplitter',
            'GrandparentSplitter', 'IndexSplitter', 'verify_image', 'verify_images']
 
@@ -25,6 +25,41 @@ def get_pets(source: str = 'auto', n_per_breed: int | None = None, seed: int = 4
     n = n_per_breed or (6 if in_test() else 40)
     return real_or_generated(URLs.PETS, source, f'generated-pets-v{GENERATOR_VERSION}-{n}-{seed}',
                              lambda d: make_pets(d, n_per_breed=n, seed=seed), f'pets ({n} per breed, seed {seed})', base, verbose)
+
+# %% ../nbs/01_data.ipynb #64e99a51
+class L(list):
+    "A list that prints its length, takes a list, mask or tensor of indices, and chains `sorted`/`map`/`filter`/`unique`."
+    def __getitem__(self, i):
+        if isinstance(i, torch.Tensor): i = i.tolist()
+        if isinstance(i, (list, tuple)):
+            if len(i) and all(isinstance(m, bool) for m in i):
+                if len(i) != len(self): raise IndexError(f"L: a mask of {len(i)} booleans for {len(self)} items")
+                return L(o for o, m in zip(self, i) if m)
+            return L(list.__getitem__(self, j) for j in i)
+        r = list.__getitem__(self, i)
+        return L(r) if isinstance(i, slice) else r
+    def sorted(self, key=None, reverse=False): return L(sorted(self, key=key, reverse=reverse))
+    def map(self, f): return L(map(f, self))
+    def filter(self, f): return L(filter(f, self))
+    def unique(self): return L(dict.fromkeys(self))
+    def __repr__(self): return f"(#{len(self)}) [{','.join(map(repr, list.__getitem__(self, slice(10))))}{'...' if len(self) > 10 else ''}]"
+
+# %% ../nbs/01_data.ipynb #893ce1cb
+def _ls(self: Path, n_max: int | None = None, file_exts=None) -> L:
+    "The entries of folder `self` as an `L` (at most `n_max`; only suffixes in `file_exts` if given)."
+    if not self.is_dir(): raise NotADirectoryError(f"ls: {self} is not a folder (does it exist? is the dataset downloaded/generated?)")
+    res = L(p for p in self.iterdir() if file_exts is None or p.suffix.lower() in file_exts)
+    return res if n_max is None else res[:n_max]
+
+def _path_repr(self) -> str:
+    b = getattr(Path, 'BASE_PATH', None)
+    if b is not None:
+        try: self = self.relative_to(b)
+        except ValueError: pass
+    return f"Path({self.as_posix()!r})"
+
+Path.ls, Path.__repr__ = _ls, _path_repr
+if not hasattr(Path, 'BASE_PATH'): Path.BASE_PATH = None
 
 # %% ../nbs/01_data.ipynb #2c5d554b
 def _regular(f) -> bool:

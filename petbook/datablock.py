@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from .external import petbook_env
-from .data import LabelError
+from .data import LabelError, L, RandomSplitter
 from .augment import (ImageError, Points, BatchTransform, Normalize, open_image, load_rgb, patch,
                              apply_item_tfms, ItemTransformError)
 from .fast import keep_freed_memory, stack_batch, Scratch, worker_options, setup_worker, fast_enabled, enabled_speedups
@@ -22,13 +22,13 @@ _all_ = ['keep_freed_memory']   # still `from petbook.datablock import keep_free
 
 # %% auto #0
 __all__ = ['MAX_WORKERS', 'CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock',
-           'RegressionBlock', 'listify', 'DataBlock', 'DatasetSplit', 'Datasets', 'default_device',
+           'RegressionBlock', 'listify', 'DataBlock', 'DatasetSplit', 'Datasets', 'default_device', 'to_cpu',
            'default_num_workers', 'CollateError', 'collate', 'to_tensors', 'DataLoader', 'DataLoaders', 'plt_subplots',
            'show_sample', 'keep_freed_memory']
 
 # %% ../nbs/03_datablock.ipynb #a9658f41
-class CategoryMap(list):
-    "A vocabulary: a list of labels with a reverse map `o2i`."
+class CategoryMap(L):
+    "A vocabulary: an `L` of labels (index it with a tensor of indices) with a reverse map `o2i`."
     def __init__(self, items):
         super().__init__(items); self.o2i = {o: i for i, o in enumerate(self)}
     def index_of(self, o, item=None):
@@ -145,9 +145,9 @@ class DataBlock:
     "The recipe: blocks, how to get and split items, how to label them, item and batch transforms."
     def __init__(self, blocks=None, getters=None, n_inp=None, item_tfms=None, batch_tfms=None,
                  get_items=None, splitter=None, get_x=None, get_y=None):
-        self._blocks = list(blocks or [])
+        self._blocks = list(blocks) if blocks is not None else [TransformBlock, TransformBlock]   # fastai's default: x = y = the item
         self.n_inp = n_inp or 1
-        self.get_items, self.splitter = get_items, splitter
+        self.get_items, self.splitter = get_items, splitter if splitter is not None else RandomSplitter()   # 20 % validation, as fastai
         if getters is not None: self.getters = list(getters)
         else:
             gx, gy = listify(get_x) or [None], listify(get_y) or [None]
@@ -164,7 +164,7 @@ class DataBlock:
         return items
 
     def split(self, items):
-        return self.splitter(items) if self.splitter is not None else (list(range(len(items))), [])
+        return self.splitter(items)
 
 # %% ../nbs/03_datablock.ipynb #d4186959
 def _name(o) -> str:
@@ -282,6 +282,14 @@ def default_device() -> torch.device:
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/03_datablock.ipynb #83ce952f
+def to_cpu(b):
+    "`b` — a tensor, or a tuple, list or dict of them (nested) — with every tensor moved to the CPU."
+    if isinstance(b, torch.Tensor): return b.cpu()
+    if isinstance(b, dict): return {k: to_cpu(v) for k, v in b.items()}
+    if isinstance(b, (list, tuple)): return type(b)(to_cpu(o) for o in b)
+    return b
 
 # %% ../nbs/03_datablock.ipynb #68f50d4a
 MAX_WORKERS = 8   # more worker processes than this rarely help one GPU, and each holds a copy of the process

@@ -304,6 +304,16 @@ def _default_loss(dls) -> Callable:
     if kind in ('point', 'regression'): return MSELossFlat()
     raise ValueError(f"Learner: no default loss for targets of kind {kind!r}: pass loss_func=…")
 
+# %% ../nbs/05_learner.ipynb #067a5efd
+@patch
+@property
+def loss_func(self: DataLoaders):
+    "The loss for these targets: the one set here, else the one a Learner picks by the target's kind (CE, BCE or MSE)."
+    return getattr(self, '_loss_func', None) or _default_loss(self)
+
+def _set_loss_func(self, f): self._loss_func = f
+DataLoaders.loss_func = DataLoaders.loss_func.setter(_set_loss_func)   # settable, as fastai's is
+
 # %% ../nbs/05_learner.ipynb #4b26c099
 class Learner:
     "Model + DataLoaders + loss + optimiser, with a training loop that callbacks hook into."

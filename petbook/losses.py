@@ -12,9 +12,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['softmax_naive', 'softmax', 'nll_loss', 'logsumexp', 'log_softmax', 'cross_entropy', 'mnist_loss',
+__all__ = ['plot_function', 'softmax_naive', 'softmax', 'nll_loss', 'logsumexp', 'log_softmax', 'cross_entropy', 'mnist_loss',
            'binary_cross_entropy', 'BaseLossFlat', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'MSELossFlat',
            'softmax_table', 'plt_bar', 'softmax_explorer']
+
+# %% ../nbs/04_cross_entropy.ipynb #abaa616a
+def plot_function(f, tx=None, ty=None, title=None, min=-2, max=2, figsize=(6, 4)):
+    "Plot `f` (tensor → tensor) on 100 points of [`min`, `max`] with axis labels `tx`, `ty` and `title`; return the axis."
+    import matplotlib.pyplot as plt
+    x = torch.linspace(min, max, 100)
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.plot(x, f(x))
+    if tx is not None: ax.set_xlabel(tx)
+    if ty is not None: ax.set_ylabel(ty)
+    if title is not None: ax.set_title(title)
+    return ax
 
 # %% ../nbs/04_cross_entropy.ipynb #7f2af856
 def softmax_naive(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
