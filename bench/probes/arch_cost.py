@@ -3,7 +3,8 @@ peak memory — beside the counts 08_training_tricks computes (parameters, multi
 
 Each architecture runs in a fresh child process (so peak memory is its own): the network with random weights (the cost
 does not depend on them), petbook's Adam, cross-entropy over 37 classes, `--bs` random images of `--size`² pixels,
-`--warmup` untimed steps then `--steps` timed ones (forward, backward, optimiser step; the median is reported).
+`--warmup` untimed steps then `--steps` timed ones (forward, backward, optimiser step; the median and the minimum —
+the step least disturbed by other work on a shared machine — are reported). An arch may be listed twice to interleave runs.
 Peak memory is the child's maximum resident set (ru_maxrss) after the steps, minus the same figure after building the
 network and its input: what training adds (activations kept for backward, gradients, Adam's state, the allocator's slack).
 
@@ -55,13 +56,13 @@ if __name__ == '__main__':
                dict(size=a.size, bs=a.bs, steps=a.steps, warmup=a.warmup, device=a.device).items()]
         r = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
         rows.append(r)
-        print(f"{name:10s} {r['params'] / 1e6:6.1f} M params   step {r['step_s']:.3f} s ({r['img_per_s']:.1f} img/s)   "
+        print(f"{name:10s} {r['params'] / 1e6:6.1f} M params   step {r['step_s']:.3f} s median, {min(r['steps_s']):.3f} s min ({r['img_per_s']:.1f} img/s)   "
               f"training adds {r['train_extra_mb']:.0f} MB (peak RSS {r['rss_peak_mb']:.0f} MB)"
               + (f"   GPU +{r['gpu_peak_extra_mb']:.0f} MB" if 'gpu_peak_extra_mb' in r else ''), flush=True)
-    b = {r['arch']: r for r in rows}
-    if 'resnet50' in b and 'resnet101' in b:
-        print(f"resnet101 / resnet50: time {b['resnet101']['step_s'] / b['resnet50']['step_s']:.2f}x, "
-              f"memory added by training {b['resnet101']['train_extra_mb'] / b['resnet50']['train_extra_mb']:.2f}x")
+    best = lambda n, k: min(min(r['steps_s']) if k == 'time' else r['train_extra_mb'] for r in rows if r['arch'] == n)
+    if {'resnet50', 'resnet101'} <= {r['arch'] for r in rows}:
+        print(f"resnet101 / resnet50: fastest step {best('resnet101', 'time') / best('resnet50', 'time'):.2f}x, "
+              f"memory added by training {best('resnet101', 'mem') / best('resnet50', 'mem'):.2f}x")
     print(f"machine: {machine()}; size {a.size}, bs {a.bs}, {a.steps} timed steps after {a.warmup} warm-up, threads "
           f"{os.environ.get('OMP_NUM_THREADS', 'default')}")
     if a.out: Path(a.out).write_text(json.dumps(dict(machine=machine(), args=vars(a), rows=rows), indent=1))
