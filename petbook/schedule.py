@@ -18,8 +18,9 @@ _all_ = ['fit_one_cycle', 'fit_sgdr', 'fit_flat_cos', 'lr_find']   # added to Le
 
 # %% auto #0
 __all__ = ['sched_lin', 'sched_cos', 'sched_no', 'sched_exp', 'SchedCos', 'SchedLin', 'SchedExp', 'SchedNo', 'combine_scheds',
-           'combined_cos', 'ParamScheduler', 'minimum', 'steep', 'valley', 'slide', 'SuggestedLRs', 'LRFinder',
-           'plot_lr_find', 'fit_one_cycle', 'fit_sgdr', 'fit_flat_cos', 'lr_find']
+           'combined_cos', 'ParamScheduler', 'sgdr_cycles', 'SaveSnapshots', 'snapshot_preds', 'minimum', 'steep',
+           'valley', 'slide', 'SuggestedLRs', 'LRFinder', 'plot_lr_find', 'fit_one_cycle', 'fit_sgdr', 'fit_flat_cos',
+           'lr_find']
 
 # %% ../nbs/06_lr_finder.ipynb #d98833f0
 def sched_lin(start, end, pos): return start + pos * (end - start)
@@ -87,6 +88,33 @@ def fit_sgdr(self: Learner, n_cycles: int, cycle_len: int, lr_max=None, cycle_mu
     lens = [cycle_len * cycle_mult ** i for i in range(n_cycles)]; n_epoch = sum(lens)
     _fit_sched(self, n_epoch, lr_max, lambda v: combine_scheds([l / n_epoch for l in lens], [SchedCos(v, 0) for _ in lens]),
                None, wd, cbs, reset_opt)
+
+# %% ../nbs/06_lr_finder.ipynb #665cd119
+def sgdr_cycles(n_cycles: int, cycle_len: int, cycle_mult: int = 1) -> list[int]:
+    "The epoch after which each SGDR cycle ends: `sgdr_cycles(3, 1, 2)` is [1, 3, 7]."
+    return [int(e) for e in np.cumsum([cycle_len * cycle_mult ** i for i in range(n_cycles)])]
+
+# %% ../nbs/06_lr_finder.ipynb #5b323eef
+class SaveSnapshots(Callback):
+    "Save the model at the end of the given epochs (the old `cycle_save_name`); the files go to `learn.snapshots`."
+    order = 60
+    def __init__(self, ends: Sequence[int], fname: str = 'snapshot'): self.ends, self.fname = list(ends), fname
+    def before_fit(self): self.learn.snapshots = []
+    def after_epoch(self):
+        if self.epoch + 1 in self.ends:
+            self.learn.snapshots.append(self.learn.save(f'{self.fname}_{len(self.learn.snapshots)}', with_opt=False))
+
+# %% ../nbs/06_lr_finder.ipynb #929388c6
+def snapshot_preds(learn: Learner, files: Sequence, ds_idx: int = 1, dl=None):
+    "Average the predicted probabilities of the saved snapshots `files`: (mean, targets, each snapshot's). Restores the model."
+    if not files: raise ValueError("snapshot_preds: no snapshot files given; train with cbs=SaveSnapshots(sgdr_cycles(...)) first")
+    keep = copy.deepcopy(learn.model.state_dict()); each = []
+    try:
+        for f in files:
+            learn.load(f, with_opt=False)
+            p, targs = learn.get_preds(ds_idx, dl); each.append(p)
+    finally: learn.model.load_state_dict(keep)
+    return torch.stack(each).mean(0), targs, each
 
 # %% ../nbs/06_lr_finder.ipynb #0f2f84e6
 @patch
