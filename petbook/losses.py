@@ -14,7 +14,7 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['plot_function', 'softmax_naive', 'softmax', 'nll_loss', 'logsumexp', 'log_softmax', 'cross_entropy', 'mnist_loss',
            'binary_cross_entropy', 'BaseLossFlat', 'CrossEntropyLossFlat', 'BCEWithLogitsLossFlat', 'MSELossFlat',
-           'softmax_table', 'plt_bar', 'softmax_explorer']
+           'softmax_table', 'plt_softmax', 'softmax_explorer']
 
 # %% ../nbs/04_cross_entropy.ipynb #abaa616a
 def plot_function(f, tx=None, ty=None, title=None, min=-2, max=2, figsize=(6, 4)):
@@ -121,32 +121,44 @@ class MSELossFlat(BaseLossFlat):
 
 # %% ../nbs/04_cross_entropy.ipynb #cfdafef6
 def softmax_table(acts: Sequence[float], target: int = 0, temperature: float = 1.0, shift: float = 0.0) -> dict:
-    "Everything the softmax explorer shows, for activations `acts`: scaled activations, exp, probabilities, loss for `target`."
+    "Everything the softmax explorer shows for `acts`: scaled activations, exp, softmax, loss and its gradient for `target`, sigmoids."
     if temperature <= 0: raise ValueError(f"temperature must be > 0, got {temperature}")
     a = (torch.tensor([float(v) for v in acts], dtype=torch.float64) + shift) / temperature
+    if not 0 <= target < len(a): raise IndexError(f"target {target} is not one of the {len(a)} classes (0 … {len(a) - 1})")
     p = softmax(a); lp = log_softmax(a)
-    return {'acts': a.tolist(), 'exp': a.exp().tolist(), 'probs': p.tolist(), 'loss': float(-lp[target]), 'target': int(target)}
+    grad = p - F.one_hot(torch.tensor(target), len(a)).double()       # d loss / d a, the activations fed to softmax
+    return {'acts': a.tolist(), 'exp': a.exp().tolist(), 'probs': p.tolist(), 'loss': float(-lp[target]), 'target': int(target),
+            'grad': grad.tolist(), 'sigmoids': a.sigmoid().tolist()}
 
 # %% ../nbs/04_cross_entropy.ipynb #14d85a1f
-def plt_bar(names, probs, target):
-    "A bar per class: its probability, the target in green (the figure is closed, ready to `display`)."
+def plt_softmax(names: Sequence[str], t: dict):
+    "Draw a `softmax_table` result: softmax vs sigmoids, the gradient, −log p with the current point (figure closed, ready to `display`)."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4.5, 2.6))
-    ax.bar(range(len(names)), probs, color=['tab:green' if i == target else 'tab:blue' for i in range(len(names))])
-    ax.set_xticks(range(len(names)), names, rotation=30, fontsize=8); ax.set_ylim(0, 1); ax.set_ylabel('probability')
+    from matplotlib.patches import Patch
+    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(12, 2.8)); x = torch.arange(len(names)).float(); tg = t['target']
+    ax0.bar(x - 0.2, t['probs'], 0.4, label='softmax', color=['tab:green' if i == tg else 'tab:blue' for i in range(len(names))])
+    ax0.bar(x + 0.2, t['sigmoids'], 0.4, label='sigmoid', color='tab:orange', alpha=0.6)
+    ax0.set_ylim(0, 1); ax0.set_title('softmax (target green) vs sigmoids', fontsize=9); ax0.legend(handles=[Patch(color='tab:blue', label='softmax'), Patch(color='tab:orange', alpha=0.6, label='sigmoid')], fontsize=7)
+    ax1.bar(x, t['grad'], color=['tab:green' if i == tg else 'tab:red' for i in range(len(names))]); ax1.axhline(0, c='k', lw=0.8)
+    ax1.set_ylim(-1, 1); ax1.set_title('gradient: softmax − one_hot(target)', fontsize=9)
+    for ax in (ax0, ax1): ax.set_xticks(x.tolist(), [n[:9] for n in names], rotation=30, fontsize=8)
+    p = torch.linspace(0.005, 1, 300); pt = t['probs'][tg]
+    ax2.plot(p, -p.log()); ax2.plot([pt], [t['loss']], 'o', c='tab:green', ms=8)
+    ax2.set_xlabel(f"p[{names[tg]}]"); ax2.set_ylim(0, 5.5); ax2.set_title(f"loss = −log p = {t['loss']:.3f}", fontsize=9)
     fig.tight_layout(); plt.close(fig)
-    return fig, ax
+    return fig
 
 # %% ../nbs/04_cross_entropy.ipynb #18b39e2e
 def _table_html(names, t) -> str:
     bold = ' style="font-weight:bold"'
-    rows = ''.join(f"<tr{bold if i == t['target'] else ''}><td>{n}</td><td>{a:.3f}</td><td>{e:.4g}</td>"
-                   f"<td class='prob'>{p:.4f}</td></tr>" for i, (n, a, e, p) in enumerate(zip(names, t['acts'], t['exp'], t['probs'])))
-    return (f"<table class='softmax-table'><tr><th>class</th><th>activation</th><th>exp</th><th>softmax</th></tr>{rows}</table>"
-            f"<p>loss = −log p[{names[t['target']]}] = <b class='loss'>{t['loss']:.4f}</b></p>")
+    rows = ''.join(f"<tr{bold if i == t['target'] else ''}><td>{n}</td><td>{a:.3f}</td><td>{e:.4g}</td><td class='prob'>{p:.4f}</td>"
+                   f"<td class='grad'>{g:+.4f}</td><td class='sig'>{s:.4f}</td></tr>"
+                   for i, (n, a, e, p, g, s) in enumerate(zip(names, t['acts'], t['exp'], t['probs'], t['grad'], t['sigmoids'])))
+    return (f"<table class='softmax-table'><tr><th>class</th><th>activation</th><th>exp</th><th>softmax</th><th>gradient</th>"
+            f"<th>sigmoid</th></tr>{rows}</table><p>loss = −log p[{names[t['target']]}] = <b class='loss'>{t['loss']:.4f}</b></p>")
 
 def softmax_explorer(names: Sequence[str] = ('Birman', 'Ragdoll', 'Siamese', 'pug', 'beagle'), acts: Sequence[float] | None = None):
-    "An ipywidgets explorer: a slider per class activation, target, shift and temperature; shows exp, softmax and the loss."
+    "An ipywidgets explorer: a slider per class activation, target, shift and temperature; shows exp, softmax, loss, gradient, sigmoids."
     import ipywidgets as W
     names = list(names); acts = list(acts) if acts is not None else [0.02, -2.49, 1.25, -0.6, 0.4][:len(names)] + [0.] * max(0, len(names) - 5)
     sliders = [W.FloatSlider(value=a, min=-10, max=10, step=0.01, description=n[:14], continuous_update=True) for n, a in zip(names, acts)]   # 0.01 so −2.49 shows as itself
@@ -154,16 +166,15 @@ def softmax_explorer(names: Sequence[str] = ('Birman', 'Ragdoll', 'Siamese', 'pu
     shift = W.FloatSlider(value=0, min=-10, max=10, step=0.5, description='shift (+c)')
     temp = W.FloatLogSlider(value=1, base=10, min=-1, max=1, step=0.05, description='temperature')
     html, plot = W.HTML(), W.Output()
-    box = W.HBox([W.VBox(sliders + [target, shift, temp]), W.VBox([html, plot])])
+    box = W.VBox([W.HBox([W.VBox(sliders + [target, shift, temp]), html]), plot])
     def update(*_):
         t = softmax_table([s.value for s in sliders], target.value, temp.value, shift.value)
         box.result = t
         html.value = _table_html(names, t)
         with plot:
             plot.clear_output(wait=True)
-            fig, ax = plt_bar(names, t['probs'], t['target'])
             from IPython.display import display
-            display(fig)
+            display(plt_softmax(names, t))
     for w in sliders + [target, shift, temp]: w.observe(update, names='value')
     box.sliders, box.target, box.shift, box.temperature, box.html = sliders, target, shift, temp, html
     update()

@@ -14,7 +14,8 @@ from .external import in_test, real_or_generated, URLs
 from .synth import make_voc, VOC_VERSION
 
 # %% auto #0
-__all__ = ['get_pascal', 'accuracy_multi', 'f1_samples', 'precision_recall', 'threshold_table', 'threshold_explorer']
+__all__ = ['get_pascal', 'accuracy_multi', 'f1_samples', 'precision_recall', 'threshold_table', 'threshold_curves',
+           'threshold_figure', 'threshold_explorer']
 
 # %% ../nbs/10_multilabel.ipynb #e0adf489
 def get_pascal(source: str = 'auto', n: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
@@ -45,41 +46,67 @@ def precision_recall(probs: torch.Tensor, targ: torch.Tensor, thresh: float = 0.
 
 # %% ../nbs/10_multilabel.ipynb #d90c9f9d
 def threshold_table(preds: torch.Tensor, targs: torch.Tensor, vocab: Sequence[str], thresh: float) -> dict:
-    "Everything the threshold explorer shows at `thresh`: accuracy_multi, F1, per-class precision/recall, predicted sets."
+    "Everything the threshold explorer shows at `thresh`: accuracy_multi, F1, precision/recall (pooled and per class), TP/FP/FN per item."
     prec, rec = precision_recall(preds, targs, thresh)
-    sets = [[vocab[j] for j in torch.where(p > thresh)[0].tolist()] for p in preds]
+    p, t = preds > thresh, targs.bool(); tp = int((p & t).sum())
+    sets = [[vocab[j] for j in torch.where(r)[0].tolist()] for r in p]
+    outcomes = [{k: [vocab[j] for j in torch.where(m)[0].tolist()] for k, m in (('TP', a & b), ('FP', a & ~b), ('FN', ~a & b))}
+                for a, b in zip(p, t)]
     return {'thresh': float(thresh), 'accuracy': float(accuracy_multi(preds, targs, thresh, sigmoid=False)),
-            'f1': f1_samples(preds, targs, thresh), 'precision': prec.tolist(), 'recall': rec.tolist(), 'predicted': sets}
+            'f1': f1_samples(preds, targs, thresh), 'precision_all': tp / int(p.sum()) if p.any() else 1., 'recall_all': tp / max(int(t.sum()), 1),
+            'precision': prec.tolist(), 'recall': rec.tolist(), 'predicted': sets, 'outcomes': outcomes}
+
+# %% ../nbs/10_multilabel.ipynb #1113c9ab
+def threshold_curves(preds: torch.Tensor, targs: torch.Tensor, threshs=None) -> dict:
+    "accuracy_multi, F1, pooled precision and recall at each threshold (default 0.05 … 0.95), and the all-negative baseline accuracy."
+    threshs = [round(float(v), 4) for v in (torch.linspace(0.05, 0.95, 19) if threshs is None else threshs)]
+    rows = [threshold_table(preds, targs, [''] * targs.shape[1], th) for th in threshs]
+    return {'thresh': threshs, **{k: [r[k] for r in rows] for k in ('accuracy', 'f1', 'precision_all', 'recall_all')},
+            'baseline': float(1 - targs.float().mean())}
+
+# %% ../nbs/10_multilabel.ipynb #0856bb15
+_OUTCOME_COLOURS = {'TP': 'tab:green', 'FP': 'tab:red', 'FN': 'tab:orange'}
+
+def threshold_figure(curves: dict, table: dict, items=None, idxs: Sequence[int] = range(8), ncols: int = 4):
+    "The curves of `threshold_curves` with a line at `table`'s threshold and the baseline; beside them, `items[idxs]` labelled TP/FP/FN."
+    import matplotlib.pyplot as plt
+    idxs = [i for i in idxs if items is not None and i < len(items)]; nrows = max(1, -(-len(idxs) // ncols))
+    fig = plt.figure(figsize=(4.2 + 2.2 * ncols * bool(idxs), 2.4 * nrows + 0.4))
+    gs = fig.add_gridspec(nrows, 1 + ncols * bool(idxs), width_ratios=[2] + [1] * (ncols * bool(idxs)))
+    ax = fig.add_subplot(gs[:, 0])
+    for k, name in (('accuracy', 'accuracy_multi'), ('f1', 'F1'), ('precision_all', 'precision'), ('recall_all', 'recall')):
+        ax.plot(curves['thresh'], curves[k], label=name)
+    ax.axhline(curves['baseline'], ls='--', c='gray', label='all-negative'); ax.axvline(table['thresh'], c='k', lw=1)
+    ax.set_xlabel('threshold'); ax.set_ylim(0, 1.02); ax.legend(fontsize=7, loc='lower left'); ax.set_title(f"threshold {table['thresh']:.2f}", fontsize=9)
+    for n, i in enumerate(idxs):
+        a = fig.add_subplot(gs[n // ncols, 1 + n % ncols]); a.imshow(Image.open(items[i])); a.axis('off')
+        lines = [(f"{k} {' '.join(v)}", _OUTCOME_COLOURS[k]) for k, v in table['outcomes'][i].items() if v] or [('(nothing, rightly)', 'k')]
+        for j, (text, c) in enumerate(lines): a.text(0, -0.02 - 0.1 * j, text, color=c, fontsize=7, transform=a.transAxes, va='top')
+    fig.tight_layout(); plt.close(fig)
+    return fig
 
 # %% ../nbs/10_multilabel.ipynb #e4fe9ae5
-def _table(vocab, t):
+def _table(vocab, t, shown):
     rows = ''.join(f"<tr><td>{v}</td><td>{p:.2f}</td><td>{r:.2f}</td></tr>" for v, p, r in zip(vocab, t['precision'], t['recall']))
-    return (f"<p>threshold <b>{t['thresh']:.2f}</b>: accuracy_multi <b class='acc'>{t['accuracy']:.4f}</b>, F1 <b class='f1'>{t['f1']:.4f}</b></p>"
+    n = {k: sum(len(t['outcomes'][i][k]) for i in shown) for k in ('TP', 'FP', 'FN')}
+    return (f"<p>threshold <b>{t['thresh']:.2f}</b>: accuracy_multi <b class='acc'>{t['accuracy']:.4f}</b>, F1 <b class='f1'>{t['f1']:.4f}</b>, "
+            f"precision <b class='prec'>{t['precision_all']:.4f}</b>, recall <b class='rec'>{t['recall_all']:.4f}</b></p>"
+            f"<p>in the grid: <b class='tp'>{n['TP']}</b> TP, <b class='fp'>{n['FP']}</b> FP, <b class='fn'>{n['FN']}</b> FN</p>"
             f"<table class='thresh-table'><tr><th>class</th><th>precision</th><th>recall</th></tr>{rows}</table>")
 
-def threshold_explorer(preds: torch.Tensor, targs: torch.Tensor, vocab: Sequence[str], items=None, n_images: int = 4, thresh: float = 0.5):
-    "An ipywidgets slider over the threshold: accuracy_multi, per-class precision/recall, and images whose labels change."
-    import ipywidgets as W, matplotlib.pyplot as plt
-    vocab = list(vocab)
+def threshold_explorer(preds: torch.Tensor, targs: torch.Tensor, vocab: Sequence[str], items=None, n_images: int = 8, thresh: float = 0.5):
+    "An ipywidgets slider over the threshold: the numbers, per-class precision/recall, the curves and a grid of images marked TP/FP/FN."
+    import ipywidgets as W
+    from IPython.display import display
+    vocab = list(vocab); curves = threshold_curves(preds, targs)
+    shown = list(range(min(n_images, len(items)))) if items is not None else []
     slider = W.FloatSlider(value=thresh, min=0.01, max=0.99, step=0.01, description='threshold', continuous_update=True)
-    html, changed = W.HTML(), W.Output()
-    box = W.VBox([slider, W.HBox([html, changed])]); box.slider, box.html = slider, html
-    state = {'prev': None}
+    html, plot = W.HTML(), W.Output()
+    box = W.VBox([slider, W.HBox([html, plot])]); box.slider, box.html, box.shown, box.curves = slider, html, shown, curves
     def update(*_):
         t = threshold_table(preds, targs, vocab, slider.value); box.result = t
-        html.value = _table(vocab, t)
-        prev = state['prev'] or t['predicted']
-        flips = [i for i, (a, b) in enumerate(zip(prev, t['predicted'])) if a != b][:n_images]
-        box.changed = flips; state['prev'] = t['predicted']
-        if items is None: return
-        with changed:
-            changed.clear_output(wait=True)
-            if not flips: print('no image changed its labels'); return
-            fig, axs = plt.subplots(1, len(flips), figsize=(3 * len(flips), 3), squeeze=False)
-            for ax, i in zip(axs[0], flips):
-                ax.imshow(Image.open(items[i])); ax.axis('off')
-                ax.set_title(f"{' '.join(prev[i]) or '—'}\n→ {' '.join(t['predicted'][i]) or '—'}", fontsize=8)
-            from IPython.display import display
-            display(fig); plt.close(fig)
+        html.value = _table(vocab, t, shown)
+        with plot:
+            plot.clear_output(wait=True); display(threshold_figure(curves, t, items, shown))
     slider.observe(update, names='value'); update()
     return box

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import torch
+import torch.nn as nn
 
 from .external import in_test, real_or_generated, URLs
 from .synth import make_biwi, BIWI_VERSION
@@ -16,7 +17,7 @@ from .learner import Learner, patch
 _all_ = ['show_results']   # added to Learner with @patch below, and importable by name
 
 # %% auto #0
-__all__ = ['get_biwi', 'show_results']
+__all__ = ['get_biwi', 'SoftArgmax2d', 'point_head', 'show_results']
 
 # %% ../nbs/11_regression.ipynb #460e193a
 def get_biwi(source: str = 'auto', frames: int | None = None, seed: int = 42, base=None, verbose: bool = True) -> Path:
@@ -53,3 +54,19 @@ def show_results(self: Learner, ds_idx: int = 1, max_n: int = 6, nrows: int | No
             ax.set_title(f"{b.decode(yb[i].cpu())}\n{b.decode(dec(act(preds[i:i + 1].float()))[0].cpu())}", fontsize=8)
     fig.suptitle('target (green) / prediction (red)' if dl.kinds[self.dls.n_inp] == 'point' else 'target / prediction', fontsize=9)
     fig.tight_layout(); return fig
+
+# %% ../nbs/11_regression.ipynb #f21b0dee
+class SoftArgmax2d(nn.Module):
+    "Each channel of an (N, P, H, W) heat map → the (x, y) of its softmax-weighted mean position, in [−1, 1]: (N, P, 2)."
+    def forward(self, x):
+        n, p, h, w = x.shape
+        probs = x.float().flatten(2).softmax(-1).view(n, p, h, w)
+        xs = torch.linspace(-1, 1, w, device=x.device) if w > 1 else torch.zeros(1, device=x.device)
+        ys = torch.linspace(-1, 1, h, device=x.device) if h > 1 else torch.zeros(1, device=x.device)
+        return torch.stack([(probs.sum(2) * xs).sum(-1), (probs.sum(3) * ys).sum(-1)], -1)
+
+# %% ../nbs/11_regression.ipynb #c4d7897f
+def point_head(nf: int, n_points: int = 1, hidden: int = 64) -> nn.Sequential:
+    "A head that keeps *where*: 1×1 convolutions to one heat map per point, then a soft-argmax → (N, `n_points`, 2) in [−1, 1]."
+    return nn.Sequential(nn.Conv2d(nf, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
+                         nn.Conv2d(hidden, n_points, 1), SoftArgmax2d())

@@ -163,22 +163,38 @@ def test_softmax_explorer_in_jupyterlab(browser, lab):
             target = names.index(box.locator('select').input_value())
             t = softmax_table(acts, target, r['temperature'], r['shift (+c)'])
             probs = [_num(x) for x in box.locator('td.prob').all_inner_texts()]
-            return acts, t, probs, _num(box.locator('.loss').inner_text())
+            grads = [_num(x) for x in box.locator('td.grad').all_inner_texts()]
+            sigs = [_num(x) for x in box.locator('td.sig').all_inner_texts()]
+            return acts, t, probs, _num(box.locator('.loss').inner_text()), grads, sigs
 
-        acts0, t0, probs0, loss0 = shown()
+        def picture():                                                     # the three panels, drawn by the kernel
+            img = widget.locator('.jp-OutputArea-output img').first
+            img.wait_for(timeout=60_000); return img.get_attribute('src')
+
+        widget = cell.locator('.jp-OutputArea').first
+        acts0, t0, probs0, loss0, grads0, sigs0 = shown()
         assert acts0 == [0.02, -2.49, 1.25, -0.6, 0.4]                    # the explorer's starting state
         assert probs0 == pytest.approx(t0['probs'], abs=6e-5) and loss0 == pytest.approx(t0['loss'], abs=6e-5)
+        assert grads0 == pytest.approx(t0['grad'], abs=6e-5) and sigs0 == pytest.approx(t0['sigmoids'], abs=6e-5)
+        assert grads0[0] < 0 and all(g > 0 for g in grads0[1:])           # the target is pushed up, the others down
+        pic0 = picture()
 
         handle = box.locator('.widget-slider').filter(has_text='Birman').locator('.noUi-handle')
         _press(handle, 'ArrowRight', 15)                                   # +0.15 in steps of 0.01
         page.wait_for_function("old => document.querySelector('.softmax-table').closest('.widget-hbox')"
                                ".querySelector('.loss').textContent !== old", arg=f'{loss0:.4f}', timeout=30_000)
         page.wait_for_timeout(500)                                         # let the last key's update arrive
-        acts1, t1, probs1, loss1 = shown()
+        acts1, t1, probs1, loss1, grads1, sigs1 = shown()
         assert acts1[0] > acts0[0] and acts1[1:] == acts0[1:], acts1       # only Birman moved, and up
         assert probs1 == pytest.approx(t1['probs'], abs=6e-5), (probs1, t1['probs'])
         assert loss1 == pytest.approx(t1['loss'], abs=6e-5) and loss1 < loss0   # more Birman → lower loss for target Birman
         assert sum(probs1) == pytest.approx(1, abs=5e-4)
+        assert grads1 == pytest.approx(t1['grad'], abs=6e-5) and grads0[0] < grads1[0] < 0   # a smaller push up
+        assert sigs1[0] > sigs0[0] and sigs1[1:] == sigs0[1:]              # sigmoids are independent: only Birman's moved
+        assert all(a < b for a, b in zip(probs1[1:], probs0[1:]))         # while softmax took from every other class
+        page.wait_for_function("old => { const i = document.querySelector('.softmax-table').closest('.jp-OutputArea')"
+                               ".querySelector('.jp-OutputArea-output img'); return i && i.getAttribute('src') !== old; }",
+                               arg=pic0, timeout=30_000)                  # and the panels were redrawn
     except Exception as e:
         raise AssertionError(f'{e}\n{_screenshot_on_failure(page, "softmax_explorer")}') from e
     finally:
@@ -204,30 +220,42 @@ def test_threshold_explorer_in_jupyterlab(browser, lab):
 
         def shown():
             thresh = _readouts(area)['threshold']
-            acc, f1 = _num(area.locator('.acc').inner_text()), _num(area.locator('.f1').inner_text())
+            nums = {k: _num(area.locator(f'b.{k}').inner_text()) for k in ('acc', 'f1', 'prec', 'rec', 'tp', 'fp', 'fn')}
             rows = [r.locator('td').all_inner_texts() for r in area.locator('.thresh-table tr').all()[1:]]
-            return thresh, acc, f1, rows
+            return thresh, nums, rows
 
-        th0, acc0, f10, rows0 = shown()
+        def picture():                                                     # the curves and the grid, drawn by the kernel
+            img = area.locator('.jp-OutputArea-output img').first
+            img.wait_for(timeout=60_000); return img.get_attribute('src')
+
+        def expected(t):
+            grid = range(min(8, len(state['preds'])))                      # the explorer's fixed grid: the first 8 validation images
+            return {'acc': t['accuracy'], 'f1': t['f1'], 'prec': t['precision_all'], 'rec': t['recall_all'],
+                    **{k.lower(): sum(len(t['outcomes'][i][k]) for i in grid) for k in ('TP', 'FP', 'FN')}}
+
+        th0, nums0, rows0 = shown()
         assert th0 == 0.5
         t0 = threshold_table(state['preds'], state['targs'], state['vocab'], th0)
-        assert (acc0, f10) == (pytest.approx(t0['accuracy'], abs=6e-5), pytest.approx(t0['f1'], abs=6e-5))
+        assert nums0 == pytest.approx(expected(t0), abs=6e-5), (nums0, expected(t0))
+        pic0 = picture()
 
         _press(area.locator('.noUi-handle'), 'ArrowLeft', 30)              # 0.50 → 0.20 in steps of 0.01
         page.wait_for_function("() => { const b = document.querySelector('.thresh-table').closest('.jp-OutputArea')"
                                ".querySelector('.widget-readout'); return b && parseFloat(b.textContent) <= 0.21; }", timeout=30_000)
         page.wait_for_timeout(800)
         nb.wait_idle()
-        th1, acc1, f11, rows1 = shown()
+        th1, nums1, rows1 = shown()
         assert th1 < th0, th1
         t1 = threshold_table(state['preds'], state['targs'], state['vocab'], th1)
-        assert acc1 == pytest.approx(t1['accuracy'], abs=6e-5) and f11 == pytest.approx(t1['f1'], abs=6e-5), (th1, acc1, t1['accuracy'])
+        assert nums1 == pytest.approx(expected(t1), abs=6e-5), (th1, nums1, expected(t1))
+        assert nums1['rec'] >= nums0['rec'] and nums1['fn'] <= nums0['fn'] and nums1['fp'] >= nums0['fp']   # lower: more found, more false alarms
+        assert nums1 != nums0, 'moving the threshold from 0.50 to 0.20 changed none of the numbers shown'
         assert [r[0] for r in rows1] == state['vocab']
         assert [_num(r[2]) for r in rows1] == pytest.approx(t1['recall'], abs=6e-3)      # shown to 2 decimals
         assert [_num(r[1]) for r in rows1] == pytest.approx(t1['precision'], abs=6e-3)
-        # images whose predicted labels changed with the last step appear, titled with old → new labels
-        n_img = area.locator('img').count()
-        assert n_img >= 1 or 'no image changed' in area.inner_text()
+        page.wait_for_function("old => { const i = document.querySelector('.thresh-table').closest('.jp-OutputArea')"
+                               ".querySelector('.jp-OutputArea-output img'); return i && i.getAttribute('src') !== old; }",
+                               arg=pic0, timeout=30_000)                  # the curves' line and the grid's labels were redrawn
     except Exception as e:
         raise AssertionError(f'{e}\n{_screenshot_on_failure(page, "threshold_explorer")}') from e
     finally:
