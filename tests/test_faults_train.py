@@ -203,3 +203,74 @@ def test_a_killed_worker_is_named_and_the_next_fit_works(pets, tmp_path, watchdo
     with learn.no_bar(): learn.fit(1, 1e-3)                                  # new workers: the next fit works
     assert math.isfinite(learn.recorder.values[-1][0])
     assert len(learn.recorder.losses) == len(dls.train)
+
+
+# ---------------------------------------------------------------- item 6: an export keeps the whole recipe
+from petbook.datablock import MultiCategoryBlock
+from petbook.vision import vision_learner, resnet18
+from petbook.inference import load_learner
+
+
+def _vision(dls, **kw):
+    torch.manual_seed(0)
+    return vision_learner(dls, resnet18, pretrained=False, **kw)
+
+
+def test_multi_label_export_predicts_with_sigmoid_and_the_threshold(pets, tmp_path):
+    dls = _dls(pets, blocks=(ImageBlock, MultiCategoryBlock), get_y=lambda p: [p.name.split('_')[0], 'animal'])
+    learn = _vision(dls); learn.loss_func.thresh = 0.3
+    f = learn.export(tmp_path/'multi.pth'); pred = load_learner(f, device='cpu')
+    img = dls.valid.items[0]
+    labels, mask, probs = pred.predict(img)
+    l2, m2, p2 = learn.predict(img)
+    torch.testing.assert_close(probs, p2, rtol=0, atol=1e-5)                   # sigmoid, as the learner: not softmax
+    assert labels == list(l2) and torch.equal(mask, m2) and pred.thresh == 0.3
+    assert labels == [v for v, q in zip(dls.vocab, probs.tolist()) if q > 0.3]
+    assert abs(float(probs.sum()) - 1) > 1e-3                                   # independent probabilities
+
+
+def _point_dls(d, item_tfms):
+    return DataBlock(blocks=(ImageBlock, PointBlock), get_items=get_image_files, splitter=RandomSplitter(seed=3, valid_pct=0.25),
+                     get_y=lambda p: torch.tensor([[10., 20.]]), item_tfms=item_tfms).dataloaders(d, bs=4, num_workers=0, device='cpu')
+
+
+@pytest.mark.parametrize('method', ['crop', 'squish', 'pad'])
+def test_points_export_predicts_pixels_of_the_original_image(pets, tmp_path, method):
+    dls = _point_dls(pets, Resize((24, 32), method=method, pad_mode='zeros'))
+    learn = _vision(dls, y_range=(-1, 1))
+    f = learn.export(tmp_path/'points.pth'); pred = load_learner(f, device='cpu')
+    img = dls.valid.items[0]
+    pts, norm, out = pred.predict(img)
+    _, raw, _ = learn.predict(img)
+    torch.testing.assert_close(norm.flatten(), raw.flatten(), rtol=0, atol=1e-5)
+    # independent of to_pixels: a point moved through Resize and PointBlock's scaling comes back where it started
+    r = dls.valid.item_tfms[0]; from PIL import Image as _I; size = _I.open(img).size
+    xy = torch.tensor([[10., 20.], [50., 40.]])
+    moved = r.apply_points(xy, size, (0.5, 0.5)) / torch.tensor([32., 24.]) * 2 - 1
+    torch.testing.assert_close(pred.to_pixels(moved, size), xy, rtol=0, atol=1e-4)
+    assert pts.shape == (1, 2)
+
+
+def test_pad_zeros_survives_export(pets, tmp_path):
+    dls = _dls(pets, item_tfms=Resize((24, 32), method='pad', pad_mode='zeros'))
+    f = _vision(dls).export(tmp_path/'pad.pth'); pred = load_learner(f, device='cpu')
+    assert (pred.item_tfms[0].method, pred.item_tfms[0].pad_mode) == ('pad', 'zeros')
+    xb = dls.valid.one_batch()[0]
+    for k in range(2): assert torch.equal(pred.batch(dls.valid.items[k]), xb[k:k + 1])   # the same zeros at the edges
+
+
+def test_crafted_exports_are_one_line_naming_the_file(pets, tmp_path):
+    f = _vision(_dls(pets)).export(tmp_path/'good.pth')
+    good = torch.load(f, weights_only=True)
+    crafts = {'no_vocab': lambda s: s['meta'].pop('vocab'), 'arch_list': lambda s: s['meta'].update(arch=['resnet18']),
+              'size_zero': lambda s: s['meta']['item_tfms'][0]['args'].update(size=[0, 0]),
+              'tfm_junk': lambda s: s['meta'].update(item_tfms=[{'name': 'Resize'}]), 'task': lambda s: s['meta'].update(task='segmentation'),
+              'weights': lambda s: s['model'].pop(next(iter(s['model']))), 'meta_list': lambda s: s.update(meta=[1, 2])}
+    for name, craft in crafts.items():
+        s = torch.load(f, weights_only=True); craft(s); torch.save(s, tmp_path/f'{name}.pth')
+        with pytest.raises(ValueError) as e: load_learner(tmp_path/f'{name}.pth', device='cpu')
+        msg = str(e.value)
+        assert str(tmp_path/f'{name}.pth') in msg and '\n' not in msg and 'weights_only' not in msg, (name, msg)
+    data = f.read_bytes(); (tmp_path/'cut.pth').write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match='truncated'): load_learner(tmp_path/'cut.pth')
+    assert good['meta']['task'] == 'single'
