@@ -529,8 +529,9 @@ def _do_fit(self: Learner):
 def fit(self: Learner, n_epoch: int, lr=None, wd=None, cbs=None, reset_opt: bool = False):
     "Train for `n_epoch` epochs at learning rate `lr` (float, slice or one per group)."
     if wd is not None: self.wd = wd
+    lrs = self.lr_groups(self.lr if lr is None else lr)      # lr <= 0 or NaN: refused here, before anything changes
     if reset_opt or self.opt is None or wd is not None: self.create_opt()
-    self.set_hypers(lr=self.lr if lr is None else lr)
+    self.set_hypers(lr=lrs)
     self.n_epoch, self.diverged = n_epoch, False
     if next(self.model.parameters(), torch.empty(0)).device.type == 'cpu': keep_freed_memory()   # 03: reuse freed memory
     with self.added_cbs(cbs):
