@@ -4,7 +4,7 @@
 
 # %% ../nbs/95_cli.ipynb #f69bc6f2
 from __future__ import annotations
-import argparse, json, os, shlex, sys, time
+import argparse, json, math, os, shlex, sys, time
 from pathlib import Path
 
 import torch
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser('predict', help='print the most likely breeds for images', description='Load a model saved by `petbook train` and predict images.')
     r.add_argument('model', help='the .pth file written by petbook train (or learn.export)')
     r.add_argument('images', nargs='+', help='image files')
-    r.add_argument('--top', type=int, default=3, help='how many breeds to show (default 3)')
+    r.add_argument('--top', type=int, default=3, help='how many labels to show, with their probabilities (default 3)')
     return p
 
 # %% ../nbs/95_cli.ipynb #9cf29df0
@@ -101,8 +101,7 @@ def _pets_dls(a):
 
 # %% ../nbs/95_cli.ipynb #becc8045
 def _cmd_train(a):
-    if a.bn_momentum is not None and not 0 < a.bn_momentum <= 1: raise CLIError(f"--bn-momentum {a.bn_momentum}: must be in (0, 1]")
-    if a.arch != 'auto' and a.arch not in ARCHS: raise CLIError(f"--arch {a.arch}: unknown; choose one of auto, {', '.join(ARCHS)}")
+    _check_train_args(a)
     if a.nproc < 1 or a.nnodes < 1: raise CLIError(f"--nproc {a.nproc} --nnodes {a.nnodes}: both must be at least 1")
     if (a.nproc > 1 or a.nnodes > 1) and 'RANK' not in os.environ: return _launch_train(a)      # not yet under torchrun
     print_ = print if rank_distrib() == 0 else lambda *_, **__: None                           # rank 0 alone speaks (94)
@@ -122,6 +121,23 @@ def _cmd_train(a):
     print(f"final error_rate {err:.4f} ({time.time() - t:.0f}s); model saved to {f}")
     (out/'metrics.json').write_text(json.dumps({'error_rate': err, 'arch': arch.__name__, 'epochs': a.epochs, 'seconds': time.time() - t}))
     return 0
+
+# %% ../nbs/95_cli.ipynb #8e0380c7
+def _check_train_args(a):
+    "Every number and path of `petbook train`, checked before anything is loaded: one line naming the option."
+    checks = [(a.epochs >= 1, '--epochs', 'must be at least 1'), (a.bs >= 2, '--bs', 'must be at least 2 (BatchNorm needs two images a batch)'),
+              (a.size >= 16, '--size', 'must be at least 16 pixels'), (a.n_per_breed >= 2, '--n-per-breed', 'must be at least 2'),
+              (a.item_size is None or a.item_size >= a.size, '--item-size', f'must be at least --size ({a.size})'),
+              (a.workers is None or a.workers >= 0, '--workers', 'must be 0 (no worker processes) or more'),
+              (math.isfinite(a.lr) and 0 < a.lr <= 1, '--lr', 'must be a positive learning rate no larger than 1, e.g. 2e-3'),
+              (a.bn_momentum is None or 0 < a.bn_momentum <= 1, '--bn-momentum', 'must be in (0, 1]')]
+    for ok, opt, why in checks:
+        if not ok: raise CLIError(f"{opt} {getattr(a, opt[2:].replace('-', '_'))}: {why}")
+    if a.arch != 'auto' and a.arch not in ARCHS: raise CLIError(f"--arch {a.arch}: unknown; choose one of auto, {', '.join(ARCHS)}")
+    if a.data and not Path(a.data).expanduser().is_dir():
+        raise CLIError(f"--data {a.data}: " + ("is a file; give the folder of images" if Path(a.data).expanduser().exists() else "no such folder"))
+    out = Path(a.out).expanduser()
+    if out.exists() and not out.is_dir(): raise CLIError(f"--out {a.out}: is a file; give a folder for pets.pth and metrics.json")
 
 # %% ../nbs/95_cli.ipynb #ca80f887
 _RELAUNCH = 'import sys; from petbook.cli import main; sys.exit(main())'
@@ -145,16 +161,26 @@ def _launch_train(a):
     print(f"starting {a.nproc} processes with torchrun on this machine", flush=True)
     return launch_torchrun([sys.executable, '-c', _RELAUNCH, *_without(a.argv, '--nproc', '--nnodes')], nproc=a.nproc, capture=False, no_python=True).returncode
 
+# %% ../nbs/95_cli.ipynb #9c66f726
+def _describe(p, dec, out, top: int) -> str:
+    "One line saying what a prediction means for the model's task."
+    if p.task == 'points': return 'point(s) (x, y) in pixels: ' + ', '.join(f"({x:.1f}, {y:.1f})" for x, y in dec.tolist())
+    if p.task == 'regression': return 'value(s): ' + ', '.join(f"{v:.4g}" for v in dec.tolist())
+    t = out.topk(min(top, len(out)))
+    probs = ', '.join(f"{p.vocab[j]} {v:.3f}" for v, j in zip(t.values.tolist(), t.indices.tolist()))
+    if p.task == 'single': return probs
+    return f"labels {', '.join(dec) if dec else '(none)'} (probability above {p.thresh:g}); top: {probs}"
+
 # %% ../nbs/95_cli.ipynb #c5790a8c
 def _cmd_predict(a):
+    if a.top < 1: raise CLIError(f"--top {a.top}: must be at least 1")
     try: p = load_learner(a.model)
     except (FileNotFoundError, ValueError) as e: raise CLIError(str(e)) from None
     for img in a.images:
         if not Path(img).exists(): raise CLIError(f"{img}: no such file")
-        try: label, i, probs = p.predict(img)
+        try: dec, _, out = p.predict(img)
         except ImageError as e: raise CLIError(str(e)) from None
-        top = probs.topk(min(a.top, len(probs)))
-        print(f"{img}: " + ', '.join(f"{p.vocab[j]} {v:.3f}" for v, j in zip(top.values.tolist(), top.indices.tolist())))
+        print(f"{img}: {_describe(p, dec, out, a.top)}")
     return 0
 
 # %% ../nbs/95_cli.ipynb #498c803f

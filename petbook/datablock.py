@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_datablock.ipynb #94794b50
 from __future__ import annotations
-import math, os, sys, textwrap, warnings, weakref
+import math, multiprocessing, os, re, sys, textwrap, warnings, weakref
 from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
@@ -330,9 +330,12 @@ def to_tensors(sample, blocks) -> tuple:
 # %% ../nbs/03_datablock.ipynb #c69baa1d
 class _ItemPipeline(torch.utils.data.Dataset):
     "What runs in the workers: encoded sample → item transforms (by their `order`) → tensors."
-    def __init__(self, split: DatasetSplit, item_tfms, blocks): self.split, self.item_tfms, self.blocks = split, tuple(item_tfms), blocks
+    def __init__(self, split: DatasetSplit, item_tfms, blocks, loading=None):
+        self.split, self.item_tfms, self.blocks = split, tuple(item_tfms), blocks
+        self.loading, self.worker = loading, None    # shared with the main process: [pid, item] per worker (see `worker_error`)
     def __len__(self): return len(self.split)
     def __getitem__(self, i):
+        if self.worker is not None: self.loading[2 * self.worker + 1] = i
         s = self.split[i]; step = 'encode'
         try:
             s = apply_item_tfms(self.item_tfms, s, self.split.split_idx); step = 'to_tensor'
@@ -340,16 +343,28 @@ class _ItemPipeline(torch.utils.data.Dataset):
         except (ImageError, LabelError): raise
         except ItemTransformError as e: self._fail(i, repr(e.tfm), e.__cause__)
         except Exception as e: self._fail(i, step, e)
-    def _fail(self, i, step, e):
+    def name(self, i) -> str:
+        "The name of item `i` of the split."
         items = self.split.dsets.items; j = self.split.idxs[i]
-        item = items.iloc[j] if hasattr(items, 'iloc') else items[j]
-        raise RuntimeError(f"item {_name(item)} failed in item transform {step}: {type(e).__name__}: {e}") from e
+        return _name(items.iloc[j] if hasattr(items, 'iloc') else items[j])
+    def _fail(self, i, step, e):
+        raise RuntimeError(f"item {self.name(i)} failed in item transform {step}: {type(e).__name__}: {e}") from e
 
 # %% ../nbs/03_datablock.ipynb #62718b24
 _live_loaders = weakref.WeakSet()   # our DataLoaders, so forked workers can find the iterators they inherited
 
+class _Recorded:
+    "A batch sampler that remembers the indices of each batch it handed out in the current pass (to name items in errors)."
+    def __init__(self, sampler): self.sampler, self.batches = sampler, []
+    def __len__(self): return len(self.sampler)
+    def __iter__(self):
+        self.batches = []
+        for b in self.sampler: self.batches.append(b); yield b
+
 def _worker_init(_):
     setup_worker()             # one thread per worker (93)
+    info = torch.utils.data.get_worker_info(); pipe = info.dataset
+    if pipe.loading is not None: pipe.worker = info.id; pipe.loading[2 * info.id] = os.getpid()   # who I am, for `worker_error`
     # A forked worker holds copies of every live iterator of the parent. Their worker processes belong to the
     # parent: mark the copies as shut down, so that this process never tries to stop them when it exits.
     for dl in list(_live_loaders):
@@ -433,19 +448,28 @@ def _torch_dl(self: DataLoader):
         kw = dict(num_workers=self.num_workers, pin_memory=self.pin_memory and fast_enabled('pin_memory'),
                   worker_init_fn=_worker_init, collate_fn=partial(collate, kinds=self.kinds), **worker_options(self.num_workers))
         if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
-        self._dl = torch.utils.data.DataLoader(_ItemPipeline(self.split, self.item_tfms, self.blocks), batch_size=self.bs,
-                                               shuffle=self.shuffle and self.sampler is None, sampler=self.sampler, drop_last=self.drop_last, **kw)
+        ctx = multiprocessing.get_context(kw.get('multiprocessing_context'))
+        self._pipe = _ItemPipeline(self.split, self.item_tfms, self.blocks, ctx.RawArray('q', [-1] * 2 * self.num_workers) if self.num_workers else None)
+        sampler = self.sampler                                   # which items, in which order (05, 94); else shuffle or not
+        if sampler is None: sampler = (torch.utils.data.RandomSampler if self.shuffle else torch.utils.data.SequentialSampler)(self._pipe)
+        self._batches = _Recorded(torch.utils.data.BatchSampler(sampler, self.bs, self.drop_last))
+        self._dl = torch.utils.data.DataLoader(self._pipe, batch_sampler=self._batches, **kw)
     return self._dl
 
 @patch
 def __iter__(self: DataLoader):
     "The batches: from PyTorch's DataLoader (errors in workers made readable), then `after_batch`."
     if self.device.type == 'cpu': keep_freed_memory()      # 93
-    it = iter(self._torch_dl())
+    try: it = iter(self._torch_dl())
+    except RuntimeError as e:                               # a kept worker died since the last pass: start new ones
+        if self.worker_error(e) is None: raise
+        it = iter(self._torch_dl())
     while True:
         try: b = next(it)
         except StopIteration: return
         except (ImageError, LabelError, RuntimeError) as e:    # from a worker: torch puts its traceback in the message
+            died = self.worker_error(e)
+            if died is not None: raise died from None
             if 'DataLoader worker process' not in str(e): raise
             raise type(e)(_worker_message(e)) from None
         yield self.after_batch(b)
@@ -455,6 +479,28 @@ def one_batch(self: DataLoader):
     it = iter(self)
     try: return next(it)
     except StopIteration: raise ValueError(f"this DataLoader has no batches: {self.n} items with bs={self.bs}{' and drop_last' if self.drop_last else ''}") from None
+
+# %% ../nbs/03_datablock.ipynb #01ed2e7e
+@patch
+def batch_items(self: DataLoader, i: int) -> list[str]:
+    "The names of the items in batch `i` of the current pass (for error messages)."
+    batches = self._batches.batches if self._dl is not None else []
+    return [self._pipe.name(j) for j in batches[i]] if 0 <= i < len(batches) else []
+
+@patch
+def worker_error(self: DataLoader, e: BaseException) -> Exception | None:
+    "If `e` says a worker process died: the error to raise instead, naming what it was loading; new workers start next pass."
+    m = re.search(r"DataLoader worker \(pid(?:\(s\))? ([\d, ]+)\) (.*)", str(e))
+    if m is None or self._dl is None: return None
+    pids, loading = {int(p) for p in m.group(1).split(',')}, self._pipe.loading
+    slots = [(loading[k], loading[k + 1]) for k in range(0, len(loading), 2)] if loading is not None else []
+    names = [self._pipe.name(i) for pid, i in slots if pid in pids and i >= 0]
+    self._dl = None                                  # its workers are stopped when it is dropped; the next pass starts new ones
+    what = f"while loading {', '.join(names)}" if names else "(what it was loading is not known)"
+    return RuntimeError(f"a DataLoader worker process of the {'training' if self.split_idx == 0 else 'validation'} set "
+                        f"(pid {', '.join(map(str, sorted(pids)))}) {m.group(2).strip().rstrip('.')} {what}. If the system ran out "
+                        "of memory, use fewer workers (num_workers=…) or a smaller batch size. The next pass starts new workers.")
+
 
 # %% ../nbs/03_datablock.ipynb #afc53fe1
 class DataLoaders:

@@ -13,13 +13,14 @@ from PIL import Image
 from .augment import (Resize, RandomResizedCrop, AffineWarp, RandomBlur, Lighting, Normalize, BatchTransform,
                              apply_item_tfms)
 from .datablock import ImageBlock, collate, to_tensors, default_device
-from .learner import Learner, patch
-from .vision import resnet18, resnet34, resnet50, resnet101, efficientnet_lite0, create_body, create_head, num_features
+from .learner import Learner, patch, read_checkpoint
+from .vision import (resnet18, resnet34, resnet50, resnet101, efficientnet_lite0, create_body, create_head, num_features,
+                            SigmoidRange)
 
 _all_ = ['export']   # added to Learner with @patch below, and importable by name
 
 # %% auto #0
-__all__ = ['TRANSFORMS', 'ARCHS', 'tfm_state', 'tfm_from_state', 'Predictor', 'load_learner', 'export']
+__all__ = ['TRANSFORMS', 'ARCHS', 'TASKS', 'tfm_state', 'tfm_from_state', 'Predictor', 'upright_size', 'load_learner', 'export']
 
 # %% ../nbs/12_pets_end_to_end.ipynb #1df4351f
 TRANSFORMS = {c.__name__: c for c in (Resize, RandomResizedCrop, AffineWarp, RandomBlur, Lighting, Normalize)}
@@ -50,6 +51,7 @@ def tfm_from_state(state: dict):
 
 # %% ../nbs/12_pets_end_to_end.ipynb #36d9f8d0
 ARCHS = {a.__name__: a for a in (resnet18, resnet34, resnet50, resnet101, efficientnet_lite0)}
+TASKS = {'category': 'single', 'multicategory': 'multi', 'point': 'points', 'regression': 'regression'}   # target kind → task
 
 def _known(t) -> bool: return TRANSFORMS.get(type(t).__name__) is type(t)
 
@@ -71,7 +73,14 @@ def export(self: Learner, fname='export.pth') -> Path:
     dl = self.dls.valid
     for t in (*dl.item_tfms, *dl.batch_tfms):
         if not _known(t): warnings.warn(f"export: {t!r} is not one of petbook's transforms; the file leaves it out, so load_learner won't apply it")
-    meta = {'arch': arch.__name__, 'vocab': [str(v) for v in self.dls.vocab], **_sizes(dl),
+    kind = self.dls.kinds[self.dls.n_inp] if len(self.dls.kinds) > self.dls.n_inp else None
+    task = TASKS.get(kind)
+    if task is None: raise ValueError(f"export: targets of kind {kind!r} can't be exported; petbook exports {', '.join(map(repr, TASKS))}")
+    lin = [m for m in self.model[1].modules() if isinstance(m, torch.nn.Linear)]
+    sr = [m for m in self.model[1] if isinstance(m, SigmoidRange)]
+    meta = {'arch': arch.__name__, 'vocab': [str(v) for v in self.dls.vocab] if task in ('single', 'multi') else None, **_sizes(dl),
+            'task': task, 'n_out': lin[-1].out_features, 'thresh': float(getattr(self.loss_func, 'thresh', 0.5)),
+            'y_range': [float(sr[-1].lo), float(sr[-1].hi)] if sr else None,
             'item_tfms': [tfm_state(t) for t in dl.item_tfms if _known(t)], 'batch_tfms': [tfm_state(t) for t in dl.batch_tfms if _known(t)],
             'head': [type(m).__name__ for m in self.model[1]]}
     tmp = f.with_suffix('.tmp'); torch.save({'model': self.model.state_dict(), 'meta': meta, 'petbook_export': 1}, tmp); tmp.replace(f)
@@ -79,14 +88,16 @@ def export(self: Learner, fname='export.pth') -> Path:
 
 # %% ../nbs/12_pets_end_to_end.ipynb #853b2447
 class Predictor:
-    "An exported model ready to predict single images: `label, idx, probs = predictor.predict(path)`."
+    "An exported model ready to predict single images: `label, idx, probs = predictor.predict(path)` (by the task: see `predict`)."
     def __init__(self, model, meta, device=None):
         self.device = torch.device(device) if device is not None else default_device()
         self.model, self.meta, self.vocab = model.to(self.device).eval(), meta, meta['vocab']
+        self.task, self.thresh = meta.get('task', 'single'), meta.get('thresh', 0.5)
         self.blocks = [ImageBlock()]
         self.item_tfms = tuple(tfm_from_state(s) for s in meta.get('item_tfms', []))
         self.batch_tfms = tuple(sorted((tfm_from_state(s) for s in meta.get('batch_tfms', [])), key=lambda t: getattr(t, 'order', 50)))
-    def __repr__(self): return f"Predictor({self.meta['arch']}, {len(self.vocab)} labels, item_tfms={list(self.item_tfms)}, batch_tfms={list(self.batch_tfms)})"
+    def __repr__(self): return (f"Predictor({self.meta['arch']}, {self.task}, {len(self.vocab) if self.vocab else self.meta.get('n_out')} "
+                                f"outputs, item_tfms={list(self.item_tfms)}, batch_tfms={list(self.batch_tfms)})")
     def batch(self, item) -> torch.Tensor:
         "A batch of one: `item` (a path or PIL image) as the validation DataLoader makes it."
         s = apply_item_tfms(self.item_tfms, (self.blocks[0].encode(item, item),), 1)         # 1: validation, no randomness
@@ -95,9 +106,33 @@ class Predictor:
         for t in self.batch_tfms: b = t(b, ['image'], 1) if isinstance(t, BatchTransform) else t(b)
         return b[0]
     def predict(self, item):
-        "(label, index, probabilities) for one image file or PIL image."
-        with torch.no_grad(): probs = self.model(self.batch(item)).float().softmax(1)[0].cpu()
-        i = int(probs.argmax()); return self.vocab[i], i, probs
+        """Single-label: (label, index, probabilities). Multi-label: (labels above the threshold, their mask, probabilities).
+        Points: (points in the image's pixels, the model's [-1, 1] coordinates, its outputs). Regression: (values, values, values)."""
+        im = self.blocks[0].encode(item, item); size = upright_size(im)
+        with torch.no_grad(): out = self.model(self.batch(im)).float()[0].cpu()
+        if self.task == 'single':
+            probs = out.softmax(0); i = int(probs.argmax()); return self.vocab[i], i, probs
+        if self.task == 'multi':
+            probs = out.sigmoid(); mask = probs > self.thresh
+            return [v for v, m in zip(self.vocab, mask.tolist()) if m], mask, probs
+        if self.task == 'points': return self.to_pixels(out.view(-1, 2), size), out.view(-1, 2), out
+        return out, out, out
+
+# %% ../nbs/12_pets_end_to_end.ipynb #463d7d4c
+def upright_size(im: Image.Image) -> tuple[int, int]:
+    "(width, height) of `im` as it is seen: swapped when its EXIF orientation turns it by 90°."
+    w, h = im.size
+    return (h, w) if im.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (w, h)
+
+@patch
+def to_pixels(self: Predictor, pts: torch.Tensor, size) -> torch.Tensor:
+    "Points in the model's [-1, 1] coordinates → pixels of the original image of `size` (w, h), undoing the validation `Resize`."
+    r = next((t for t in self.item_tfms if isinstance(t, Resize)), None)
+    (th, tw) = r.size if r is not None else size[::-1]
+    xy = (pts + 1) / 2 * torch.tensor([tw, th], dtype=torch.float32)     # pixels of the image the item transforms made
+    if r is None: return xy
+    f0, f1 = (r.apply_points(torch.tensor([[v, v]], dtype=torch.float32), size, (0.5, 0.5))[0] for v in (0., 1.))
+    return (xy - f0) / (f1 - f0)                                         # Resize is x → a·x + b on each axis: undo it
 
 # %% ../nbs/12_pets_end_to_end.ipynb #5d8086a2
 def _legacy_tfms(meta: dict) -> dict:
@@ -107,24 +142,38 @@ def _legacy_tfms(meta: dict) -> dict:
     if meta.get('mean'): batch.append(tfm_state(Normalize(meta['mean'], meta['std'])))
     return {'item_tfms': item, 'batch_tfms': batch}
 
-def load_learner(fname, device=None) -> Predictor:
-    "Load a file written by `Learner.export` (with `torch.load(weights_only=True)`) for prediction."
-    f = Path(fname)
-    if not f.exists(): raise FileNotFoundError(f"no model file at {f}")
-    try: state = torch.load(f, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{f} is not a model file petbook can read ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or 'meta' not in state or 'model' not in state:
-        raise ValueError(f"{f} is not a petbook export (use learn.export(), or `petbook train`, to make one)")
+def _predictor(f: Path, state: dict, device) -> Predictor:
+    "Check what an export says against its weights, then build the network and its pipeline."
     meta = state['meta']
     if meta['arch'] not in ARCHS: raise ValueError(f"{f}: unknown architecture {meta['arch']!r}")
-    n_out = len(meta['vocab'])
+    task = meta.get('task', 'single')                    # files from before the task was saved: single-label
+    if task not in TASKS.values(): raise ValueError(f"{f}: unknown task {task!r}")
+    n_out = len(meta['vocab']) if task in ('single', 'multi') else int(meta['n_out'])
     w = [v for k, v in state['model'].items() if k.startswith('1.') and k.endswith('weight') and v.dim() == 2]
     if not w or w[-1].shape[0] != n_out:
-        raise ValueError(f"{f}: its vocabulary has {n_out} labels but its last layer has {w[-1].shape[0] if w else '?'} outputs — "
-                         "the file is inconsistent (was the vocabulary edited, or the file written by something else?)")
+        raise ValueError(f"{f}: its {'vocabulary has' if meta.get('vocab') is not None else 'task needs'} {n_out} "
+                         f"{'labels' if meta.get('vocab') is not None else 'outputs'} but its last layer has {w[-1].shape[0] if w else '?'} "
+                         "outputs — the file is inconsistent (was the vocabulary edited, or the file written by something else?)")
     if 'item_tfms' not in meta: meta = {**meta, **_legacy_tfms(meta)}
     arch = ARCHS[meta['arch']]
     body = create_body(arch(pretrained=False), getattr(arch, 'cut', -2))
-    model = torch.nn.Sequential(body, create_head(num_features(body), n_out))
+    model = torch.nn.Sequential(body, create_head(num_features(body), n_out, y_range=meta.get('y_range')))
     model.load_state_dict(state['model'])
-    return Predictor(model, meta, device)
+    p = Predictor(model, {**meta, 'task': task}, device)
+    p.batch(Image.new('RGB', (48, 32)))                  # the pipeline runs: a crafted size fails here, not at the first predict
+    return p
+
+# %% ../nbs/12_pets_end_to_end.ipynb #8235a353
+def load_learner(fname, device=None) -> Predictor:
+    "Load a file written by `Learner.export` (with `torch.load(weights_only=True)`) for prediction."
+    f = Path(fname)
+    if not f.is_file(): raise FileNotFoundError(f"no model file at {f}")
+    state = read_checkpoint(f, map_location='cpu')       # a file it can't read: one line naming it (05)
+    if not isinstance(state, dict) or not isinstance(state.get('meta'), dict) or not isinstance(state.get('model'), dict):
+        raise ValueError(f"{f} is not a petbook export (use learn.export(), or `petbook train`, to make one)")
+    try: return _predictor(f, state, device)
+    except Exception as e:
+        if str(e).startswith(str(f)): raise              # already says what is wrong with the file
+        first = next((l.strip() for l in str(e).splitlines() if l.strip()), '')[:200]
+        raise ValueError(f"{f} is a damaged or hand-edited petbook export ({type(e).__name__}{': ' + first if first else ''}); "
+                         "export the model again") from None

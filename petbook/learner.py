@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_learner.ipynb #35b1dc97
 from __future__ import annotations
-import copy, inspect, math, time, types, warnings
+import copy, inspect, math, pickle, time, types, warnings, zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -21,7 +21,8 @@ from .losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat, MSELossFlat
 __all__ = ['accuracy', 'error_rate', 'Metric', 'AvgMetric', 'AccumMetric', 'trainable_params', 'Adam', 'SGD', 'set_mom',
            'get_mom', 'CancelFitException', 'CancelEpochException', 'CancelTrainException', 'CancelValidException',
            'CancelBatchException', 'CancelStepException', 'CancelBackwardException', 'Callback', 'TrainEvalCallback',
-           'DebiasedEMA', 'Recorder', 'plt_ax', 'in_notebook', 'ProgressCallback', 'Learner', 'TrainingDiverged']
+           'DebiasedEMA', 'Recorder', 'plt_ax', 'in_notebook', 'ProgressCallback', 'Learner', 'TrainingDiverged',
+           'NonFiniteData', 'CheckpointError', 'read_checkpoint']
 
 # %% ../nbs/05_learner.ipynb #ba215aac
 def accuracy(inp: torch.Tensor, targ: torch.Tensor, axis: int = -1) -> torch.Tensor:
@@ -180,7 +181,10 @@ class Recorder(Callback):
         self.metric_names = ['epoch'] + ns + ['time']
     smooth_loss = property(lambda self: self.smoother.value, doc='The smoothed training loss so far.')
     @property
-    def valid_loss(self): return float(self._vloss) / self._vn if self._vn else None
+    def valid_loss(self):
+        if not self._vn: return None
+        if torch.is_tensor(self._vloss): self._vloss = float(self._vloss)    # one read of the sum, kept for the epoch
+        return self._vloss / self._vn
     def before_epoch(self): self._t0, self._vn, self._train_vals = time.time(), 0, [None] * len(self.metrics) * self.train_metrics
     def before_train(self):
         for m in (self.metrics if self.train_metrics else []): m.reset()
@@ -409,19 +413,28 @@ def create_opt(self: Learner):
     return self.opt
 
 # %% ../nbs/05_learner.ipynb #8822f90a
+def _check_lr(v) -> float:
+    "`v` as a float, if it is a usable learning rate: positive and finite (torch checks only the one the optimiser is built with)."
+    try: f = float(v)
+    except (TypeError, ValueError): f = float('nan')
+    if not (math.isfinite(f) and f > 0):
+        raise ValueError(f"learning rate {v!r}: it must be a positive, finite number such as 1e-3 (learn.lr_find() suggests one)")
+    return f
+
 @patch
 def lr_groups(self: Learner, lr) -> list[float]:
     "Per-group learning rates from a float, a `slice`, or one value per group."
     n = self.n_groups
     if isinstance(lr, slice):
-        if lr.start is None: return [lr.stop / 10] * (n - 1) + [lr.stop]
-        if n == 1: return [lr.stop]
-        return list(np.geomspace(lr.start, lr.stop, n))
+        lo, hi = (None if lr.start is None else _check_lr(lr.start)), _check_lr(lr.stop)
+        if lo is None: return [hi / 10] * (n - 1) + [hi]
+        if n == 1: return [hi]
+        return list(np.geomspace(lo, hi, n))
     if isinstance(lr, (list, tuple, np.ndarray, torch.Tensor)):
-        lr = [float(v) for v in (lr.tolist() if hasattr(lr, 'tolist') else lr)]
+        lr = [_check_lr(v) for v in (lr.tolist() if hasattr(lr, 'tolist') else lr)]
         if len(lr) != n: raise ValueError(f"{len(lr)} learning rates given for {n} parameter groups")
         return lr
-    return [float(lr)] * n
+    return [_check_lr(lr)] * n
 
 @patch
 def set_hypers(self: Learner, lr=None, mom=None):
@@ -473,7 +486,7 @@ def _do_one_batch(self: Learner):
     try: self('before_backward'); self.loss_grad.backward(); self('after_backward')
     except CancelBackwardException: pass
     self.loss_value = float(self.loss)       # the batch's one wait for the GPU, and the check before the step
-    if not math.isfinite(self.loss_value): raise _NonFinite()
+    if not math.isfinite(self.loss_value): raise _NonFinite('loss')
     try: self('before_step'); self.opt.step(); self('after_step')
     except CancelStepException: pass
     self.opt.zero_grad(set_to_none=True)
@@ -490,7 +503,12 @@ def one_batch(self: Learner, i, b):
 def all_batches(self: Learner):
     "Run every batch of `self.dl`."
     self.n_iter = len(self.dl)
-    for i, b in enumerate(self.dl): self.one_batch(i, b)
+    try:
+        for i, b in enumerate(self.dl): self.one_batch(i, b)
+    except RuntimeError as e:                # a worker that died while the model ran: say what it was loading (03)
+        died = self.dl.worker_error(e) if hasattr(self.dl, 'worker_error') else None
+        if died is None: raise
+        raise died from None
 
 @patch
 def _do_epoch_train(self: Learner):
@@ -502,7 +520,12 @@ def _do_epoch_validate(self: Learner, ds_idx=1, dl=None):
     with torch.no_grad(): self._with_events(self.all_batches, 'validate', CancelValidException)
 
 @patch
-def _do_epoch(self: Learner): self._do_epoch_train(); self._do_epoch_validate()
+def _do_epoch(self: Learner):
+    self._do_epoch_train()
+    if not self._weights_finite(): raise _NonFinite('weights')      # the epoch's last step can blow up too
+    self._do_epoch_validate()
+    v = self.recorder.valid_loss if hasattr(self, 'recorder') else None
+    if v is not None and not math.isfinite(v): raise _NonFinite('validation')
 
 @patch
 def _do_fit(self: Learner):
@@ -516,38 +539,72 @@ def _do_fit(self: Learner):
 def fit(self: Learner, n_epoch: int, lr=None, wd=None, cbs=None, reset_opt: bool = False):
     "Train for `n_epoch` epochs at learning rate `lr` (float, slice or one per group)."
     if wd is not None: self.wd = wd
+    lrs = self.lr_groups(self.lr if lr is None else lr)      # lr <= 0 or NaN: refused here, before anything changes
     if reset_opt or self.opt is None or wd is not None: self.create_opt()
-    self.set_hypers(lr=self.lr if lr is None else lr)
+    self.set_hypers(lr=lrs)
     self.n_epoch, self.diverged = n_epoch, False
     if next(self.model.parameters(), torch.empty(0)).device.type == 'cpu': keep_freed_memory()   # 03: reuse freed memory
     with self.added_cbs(cbs):
         try:
             self._with_events(self._do_fit, 'fit', CancelFitException)
-        except _NonFinite:
-            self._diverged()
-            self('after_cancel_fit'); self('after_fit')
+        except _NonFinite as e:           # a warning (TrainingDiverged), or an error if the data holds NaN
+            try: self._diverged(*e.args)
+            finally: self('after_cancel_fit'); self('after_fit')
         except BaseException:            # KeyboardInterrupt included: clean up, then let it through
             self.training = False; self.model.eval()
             try: self('after_cancel_fit'); self('after_fit')
             finally: raise
     self.training = False
 
+@patch
+def _weights_finite(self: Learner) -> bool:
+    "Whether every floating-point weight and buffer of the model is finite (one wait for the device)."
+    vs = [v.isfinite().all() for v in self.model.state_dict().values() if v.is_floating_point()]
+    return bool(torch.stack(vs).all()) if vs else True
+
 # %% ../nbs/05_learner.ipynb #7855822a
 class TrainingDiverged(UserWarning):
     "The loss became NaN/inf; training was stopped and the model kept its last good weights."
 
+class NonFiniteData(ValueError):
+    "A batch's inputs or targets hold NaN or inf: the data is wrong, not the learning rate."
+
 @patch
-def _diverged(self: Learner):
-    lr = self.opt.param_groups[-1]['lr']
-    restored = not all(bool(torch.isfinite(v).all()) for v in self.model.state_dict().values() if v.is_floating_point())
-    if restored: self.model.load_state_dict(self._snapshot)
+def _diverged(self: Learner, where: str = 'loss'):
     self.opt.zero_grad(set_to_none=True)     # the bad batch's gradients must not reach the next fit
-    self.diverged = True; self.training = False; self.model.eval()
-    warnings.warn(f"training stopped: the loss became {float(self.loss):.4g} at epoch {self.epoch + 1}, batch {self.iter + 1} "
-                  f"(learning rate {lr:.3g}). This batch's update was not applied"
-                  + (", and the weights had become non-finite, so those from the start of the epoch were restored" if restored else
-                     ", so the model keeps its last good weights")
-                  + ". The learning rate is probably too high: try learn.lr_find().", TrainingDiverged, stacklevel=2)
+    self.training = False; self.model.eval()
+    if where != 'weights': self._check_data(where)
+    lr = self.opt.param_groups[-1]['lr']
+    restored = where != 'loss' or not self._weights_finite()
+    if restored: self.model.load_state_dict(self._snapshot)
+    self.diverged = True
+    what = (f"the loss became {float(self.loss):.4g} at epoch {self.epoch + 1}, batch {self.iter + 1}" if where == 'loss' else
+            f"the weights became NaN or infinite in the last step of epoch {self.epoch + 1}" if where == 'weights' else
+            f"the validation loss became {self.recorder.valid_loss:.4g} at epoch {self.epoch + 1}")
+    warnings.warn(f"training stopped: {what} (learning rate {lr:.3g})."
+                  + (" This batch's update was not applied" if where == 'loss' else '')
+                  + (", and the weights had become non-finite, so those from the start of the epoch were restored" if where == 'loss' and restored else
+                     ", so the model keeps its last good weights" if where == 'loss' else " The weights from the start of the epoch were restored")
+                  + ". The learning rate is probably too high: try learn.lr_find().", TrainingDiverged, stacklevel=3)
+
+# %% ../nbs/05_learner.ipynb #0d7ada4e
+@patch
+def _check_data(self: Learner, where: str):
+    "Raise `NonFiniteData` naming the items if the batch in hand (training) or a validation batch holds NaN/inf."
+    n = self.dls.n_inp
+    batches = [(self.iter, (*self.xb, *self.yb))] if where == 'loss' else enumerate(self.dl)
+    for i, b in batches:
+        for k, t in enumerate(b):
+            if not (torch.is_tensor(t) and t.is_floating_point() and t.dim()): continue
+            bad = (~torch.isfinite(t.reshape(len(t), -1))).any(1).nonzero().flatten().tolist()
+            if not bad: continue
+            names = self.dl.batch_items(i) if hasattr(self.dl, 'batch_items') else []
+            which = [names[j] for j in bad] if len(names) == len(t) else [f"position {j} of the batch" for j in bad]
+            raise NonFiniteData(f"the {'inputs' if k < n else 'targets'} of batch {i + 1} of the "
+                                f"{'training' if where == 'loss' else 'validation'} set (epoch {self.epoch + 1}) hold NaN or "
+                                f"infinite values, in {len(bad)} item(s): {', '.join(which[:5])}{' …' if len(bad) > 5 else ''}. "
+                                "The data is wrong, not the learning rate: look for missing values in those items (a CSV "
+                                "cell, what get_x/get_y return). The weights were not changed by that batch.")
 
 # %% ../nbs/05_learner.ipynb #eb711083
 @patch
@@ -640,13 +697,33 @@ def save(self: Learner, name, with_opt: bool = True) -> Path:
     tmp = f.with_suffix('.tmp'); torch.save(state, tmp); tmp.replace(f)
     return f
 
+# %% ../nbs/05_learner.ipynb #973a0b1a
+class CheckpointError(ValueError, pickle.UnpicklingError):
+    "A model file that can't be read safely: not a PyTorch file, truncated, or holding pickled code."
+
+def read_checkpoint(f, map_location=None):
+    "`torch.load(f, weights_only=True)`, with one line naming `f` for a file it can't read (and why)."
+    f = Path(f)
+    try: return torch.load(f, map_location=map_location, weights_only=True)
+    except FileNotFoundError: raise FileNotFoundError(f"no model file at {f}") from None
+    except Exception as e:
+        msg = str(e).split('WeightsUnpickler error:')[-1]             # torch's own advice to drop weights_only: not for this file
+        first = next((l.strip() for l in msg.splitlines() if l.strip()), '')[:150]
+        if 'weights_only' in first: first = ''
+        if 'Weights only load failed' in str(e) and zipfile.is_zipfile(f):      # a real checkpoint, with pickled objects in it
+            raise CheckpointError(f"{f} is a PyTorch file that holds pickled Python objects, not only tensors (made by "
+                                  "torch.save(model) or another library?). Loading them could run code, so it was refused; "
+                                  "if you made it yourself, torch.load(f, weights_only=False) reads it") from None
+        raise CheckpointError(f"{f} is not a PyTorch model file, or it is truncated or damaged "
+                              f"({type(e).__name__}{': ' + first if first else ''}). Save or download it again") from None
+
 # %% ../nbs/05_learner.ipynb #5605d360
 @patch
 def load(self: Learner, name, with_opt: bool = True, strict: bool = True, device=None):
     "Load weights saved by `save` (with `torch.load(weights_only=True)`), checking they fit this model and vocabulary."
     f = self._file(name)
     if not f.exists(): raise FileNotFoundError(f"no saved model at {f}")
-    state = torch.load(f, map_location=device or self.dls.device, weights_only=True)
+    state = read_checkpoint(f, map_location=device or self.dls.device)
     if not isinstance(state, dict) or 'model' not in state: state = {'model': state}
     mine = self.dls.vocab
     theirs = state.get('vocab')

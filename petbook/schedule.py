@@ -223,6 +223,10 @@ def lr_find(self: Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, 
     "Leslie Smith's LR range test. Returns `SuggestedLRs`; model and optimiser are restored exactly afterwards."
     book_form = suggest_funcs is None                       # `lr_min, lr_steep = learn.lr_find()`: the book's form
     funcs = [minimum, steep, valley] if book_form else listify(suggest_funcs)
+    if not (0 < start_lr < end_lr < math.inf):
+        raise ValueError(f"lr_find: start_lr={start_lr!r}, end_lr={end_lr!r}: the rates grow from start_lr to end_lr, "
+                         "so both must be positive and finite, with start_lr < end_lr (the defaults are 1e-7 and 10)")
+    if int(num_it) < 3: raise ValueError(f"lr_find: num_it={num_it!r}: at least 3 batches are needed to draw a curve (the default is 100)")
     if self.opt is None: self.create_opt()
     model_state, opt_state = copy.deepcopy(self.model.state_dict()), copy.deepcopy(self.opt.state_dict())
     hypers = [{k: v for k, v in pg.items() if k != 'params'} for pg in self.opt.param_groups]

@@ -29,10 +29,10 @@ class MixedPrecision(Callback):
         self.scaler = torch.amp.GradScaler('cuda') if dev == 'cuda' and self.dtype_ == torch.float16 else None
         self.device_type = dev if dev in ('cuda', 'cpu', 'mps') else 'cpu'
     def autocast(self): return torch.autocast(self.device_type, dtype=self.dtype_)
-    def before_batch(self): self._ac = self.autocast(); self._ac.__enter__()
-    def after_loss(self):
+    def before_batch(self): self.after_loss(); self._ac = self.autocast(); self._ac.__enter__()
+    def after_loss(self):                     # leave autocast: also when a batch or the fit stops (error, Ctrl-C)
         if getattr(self, '_ac', None) is not None: self._ac.__exit__(None, None, None); self._ac = None
-    after_cancel_batch = after_loss
+    after_cancel_batch = after_cancel_fit = after_fit = after_loss
     def before_backward(self):
         if self.scaler is not None: self.learn.loss_grad = self.scaler.scale(self.learn.loss_grad)
     def before_step(self):

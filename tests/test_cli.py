@@ -74,7 +74,7 @@ def test_model_from_another_vocabulary(trained, tmp_path):
     assert r.returncode == 2 and 'vocabulary has 10 labels' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     (tmp_path/'junk.pth').write_bytes(b'not a model')
     r = run('predict', tmp_path/'junk.pth', img)
-    assert r.returncode == 2 and 'not a model file' in r.stderr, r.stderr
+    assert r.returncode == 2 and 'not a PyTorch model file' in r.stderr and r.stderr.count('\n') == 1, r.stderr
 
 
 def test_unknown_image(trained, tmp_path):
@@ -84,3 +84,72 @@ def test_unknown_image(trained, tmp_path):
     (tmp_path/'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     r = run('predict', out/'pets.pth', tmp_path/'broken.jpg')
     assert r.returncode == 2 and 'broken.jpg' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------- issue 24, item 8: every argument checked before training
+@pytest.mark.parametrize('args, needle', [
+    (['--bs', 0], '--bs 0:'), (['--bs', 1], '--bs 1:'), (['--size', 0], '--size 0:'), (['--workers', -1], '--workers -1:'),
+    (['--epochs', 0], '--epochs 0:'), (['--lr', 'nan'], '--lr nan:'), (['--lr', 1e9], '--lr 1000000000.0:'), (['--lr', -2e-3], '--lr -0.002:'),
+    (['--n-per-breed', 0], '--n-per-breed 0:'), (['--item-size', 16], '--item-size 16:'),
+])
+def test_train_checks_every_argument_before_training(args, needle, capsys, monkeypatch):
+    import petbook.cli as cli
+    monkeypatch.setattr(cli, 'get_pets', lambda *a, **k: pytest.fail('loaded data before checking the arguments'))
+    assert cli.main(['train', 'pets', '--generated', *map(str, args)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count('\n') == 1 and 'Traceback' not in err, err
+
+
+def test_train_refuses_a_file_for_a_folder(tmp_path, capsys):
+    from petbook.cli import main
+    (tmp_path/'file.txt').write_text('x')
+    for opt in ('--out', '--data'):
+        assert main(['train', 'pets', opt, str(tmp_path/'file.txt')]) == 2
+        err = capsys.readouterr().err
+        assert f'{opt} ' in err and 'is a file' in err and err.count('\n') == 1, err
+
+
+@pytest.mark.parametrize('top', [0, -1])
+def test_predict_refuses_top_below_one(tmp_path, top):
+    r = run('predict', tmp_path/'model.pth', tmp_path/'x.jpg', '--top', top)
+    assert r.returncode == 2 and f'--top {top}: must be at least 1' in r.stderr and r.stderr.count('\n') == 1, r.stderr
+
+
+# ---------------------------------------------------------------- issue 24, item 6: predict says what the task means
+def _drawn(tmp_path, n=6):
+    from petbook.synth import draw_pet
+    d = tmp_path/'images'; d.mkdir()
+    for b in ('beagle', 'pug'):
+        for i in range(n): draw_pet(b, seed=i, size=(64, 48)).save(d/f'{b}_{i}.jpg')
+    return d
+
+
+def test_predict_multi_label_prints_the_labels_above_the_threshold(tmp_path):
+    from petbook.all import DataBlock, ImageBlock, MultiCategoryBlock, get_image_files, RandomSplitter, Resize, vision_learner, resnet18
+    d = _drawn(tmp_path)
+    dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=1),
+                    get_y=lambda p: [p.name.split('_')[0], 'animal'], item_tfms=Resize(32)).dataloaders(d, bs=4, num_workers=0, device='cpu')
+    torch.manual_seed(0); learn = vision_learner(dls, resnet18, pretrained=False); learn.loss_func.thresh = 0.4
+    f = learn.export(tmp_path/'multi.pth'); img = dls.valid.items[0]
+    labels, _, probs = learn.predict(img)
+    r = run('predict', f, img, '--top', 3)
+    assert r.returncode == 0, r.stderr
+    line = r.stdout.strip().splitlines()[-1]
+    assert f"labels {', '.join(labels) if labels else '(none)'} (probability above 0.4)" in line, line
+    top = sorted(zip(probs.tolist(), dls.vocab), reverse=True)[:3]
+    assert line.endswith('top: ' + ', '.join(f'{v} {q:.3f}' for q, v in top)), line        # sigmoid, not softmax
+
+
+def test_predict_points_prints_pixels(tmp_path):
+    from petbook.all import DataBlock, ImageBlock, PointBlock, get_image_files, RandomSplitter, Resize, vision_learner, resnet18
+    d = _drawn(tmp_path)
+    dls = DataBlock(blocks=(ImageBlock, PointBlock), get_items=get_image_files, splitter=RandomSplitter(seed=1),
+                    get_y=lambda p: torch.tensor([[10., 20.]]), item_tfms=Resize(32, method='squish')).dataloaders(d, bs=4, num_workers=0, device='cpu')
+    torch.manual_seed(0); learn = vision_learner(dls, resnet18, pretrained=False, y_range=(-1, 1))
+    f = learn.export(tmp_path/'points.pth'); img = dls.valid.items[0]
+    _, raw, _ = learn.predict(img)
+    from PIL import Image
+    x, y = ((raw.flatten() + 1) / 2 * torch.tensor(Image.open(img).size, dtype=torch.float32)).tolist()   # squish: [-1, 1] onto the photo
+    r = run('predict', f, img)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == f"{img}: point(s) (x, y) in pixels: ({x:.1f}, {y:.1f})", r.stdout
