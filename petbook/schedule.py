@@ -18,9 +18,9 @@ _all_ = ['fit_one_cycle', 'fit_sgdr', 'fit_flat_cos', 'lr_find']   # added to Le
 
 # %% auto #0
 __all__ = ['sched_lin', 'sched_cos', 'sched_no', 'sched_exp', 'SchedCos', 'SchedLin', 'SchedExp', 'SchedNo', 'combine_scheds',
-           'combined_cos', 'ParamScheduler', 'sgdr_cycles', 'SaveSnapshots', 'snapshot_preds', 'minimum', 'steep',
-           'valley', 'slide', 'SuggestedLRs', 'LRFinder', 'plot_lr_find', 'fit_one_cycle', 'fit_sgdr', 'fit_flat_cos',
-           'lr_find']
+           'combined_cos', 'ParamScheduler', 'sgdr_cycles', 'SaveSnapshots', 'snapshot_preds', 'finder_curve',
+           'minimum', 'steep', 'valley', 'slide', 'SuggestedLRs', 'LRFinder', 'plot_lr_find', 'fit_one_cycle',
+           'fit_sgdr', 'fit_flat_cos', 'lr_find']
 
 # %% ../nbs/06_lr_finder.ipynb #d98833f0
 def sched_lin(start, end, pos): return start + pos * (end - start)
@@ -124,7 +124,7 @@ def fit_flat_cos(self: Learner, n_epoch: int, lr=None, div_final: float = 1e5, p
                None, wd, cbs, reset_opt)
 
 # %% ../nbs/06_lr_finder.ipynb #7d3c7cfb
-def _curve(lrs, losses, num_it):
+def finder_curve(lrs, losses, num_it):
     "The part of the recorded curve the suggestions look at: drop the first tenth and the last 5, stop at a NaN."
     lrs, losses = torch.tensor(lrs, dtype=torch.float64), torch.tensor(losses, dtype=torch.float64)
     lo, hi = num_it // 10, len(losses) - 5
@@ -243,7 +243,7 @@ def lr_find(self: Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, 
         for pg, h in zip(self.opt.param_groups, hypers): pg.update(h)
         self.recorder.lrs, self.recorder.moms, self.recorder.losses, self.recorder.values, self.recorder.iters = rec_state
     self.lr_finder = cb
-    lrs, losses = _curve(cb.lrs, cb.losses, num_it)
+    lrs, losses = finder_curve(cb.lrs, cb.losses, num_it)
     if len(lrs) < 3: raise RuntimeError(f"lr_find: the loss diverged after {len(cb.losses)} batches, too early to suggest anything. "
                                         f"Try a smaller start_lr (now {start_lr}).")
     res = {f.__name__: f(lrs, losses, num_it) for f in funcs}
