@@ -1,8 +1,8 @@
 """Data-parallel training (petbook.distributed, nbs/94_distributed) on this machine: the same recipe in 1 process and in N
 processes under torchrun, with the same global batch.
 
-    python bench/distributed.py                       # CPU: 1 and 2 processes
-    python bench/distributed.py --nproc 1 2 4 --epochs 2 --n-per-breed 30
+    python -m bench.distributed                       # CPU: 1 and 2 processes; results/distributed.json
+    python -m bench.distributed --nproc 1 2 4 --epochs 2 --n-per-breed 30
 
 The recipe: the drawn pets (37 breeds × --n-per-breed, drawn once before timing), Resize(--item-size) +
 aug_transforms(size=--size), `vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(--epochs)`, a global
@@ -12,9 +12,7 @@ the whole machine. Timed: the fine_tune inside the processes (rank 0; the ranks 
 the whole launch with the processes' start. On a machine with GPUs, each process gets one and the default is
 1 and torch.cuda.device_count() processes (1 alone with one GPU)."""
 import argparse, json, os, sys, time
-from pathlib import Path
-sys.path.insert(0, str(Path(__file__).parent))
-from common import ROOT, machine, pets_path
+from .recipes import RESULTS, ROOT, pets_path, save
 
 
 def parser():
@@ -40,7 +38,7 @@ def worker(a):
     pets = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
                      get_y=using_attr(RegexLabeller(r'(.+)_\d+.jpg$'), 'name'), item_tfms=Resize(a.item_size),
                      batch_tfms=aug_transforms(size=a.size, min_scale=0.75))
-    dls = pets.dataloaders(pets_path(a.n_per_breed)/'images', bs=a.bs // num_distrib(), num_workers=0)
+    dls = pets.dataloaders(pets_path(a.n_per_breed), bs=a.bs // num_distrib(), num_workers=0)
     learn = rank0_first(vision_learner, dls, efficientnet_lite0, metrics=error_rate)
     with learn.no_bar(), learn.distrib_ctx():
         t = time.perf_counter(); learn.fine_tune(a.epochs); t = time.perf_counter() - t
@@ -60,7 +58,7 @@ def main(argv=None):
     if gpus and max(counts) > gpus: sys.exit(f"--nproc {max(counts)}: this machine has {gpus} GPU(s), one per process")
     pets_path(a.n_per_breed)                                   # draw the pets once, before any timing
     cores, rows, load0 = os.cpu_count() or 1, [], os.getloadavg()[0]
-    args = [Path(__file__).resolve(), '--epochs', a.epochs, '--bs', a.bs, '--n-per-breed', a.n_per_breed, '--size', a.size, '--item-size', a.item_size]
+    args = ['-m', 'bench.distributed', '--epochs', a.epochs, '--bs', a.bs, '--n-per-breed', a.n_per_breed, '--size', a.size, '--item-size', a.item_size]
     for n in counts:
         t, threads = time.perf_counter(), a.threads or max(1, cores // n)
         r = launch_torchrun(args, nproc=n, timeout=a.timeout, env={'OMP_NUM_THREADS': str(threads), 'PYTHONPATH': str(ROOT)})
@@ -72,7 +70,8 @@ def main(argv=None):
               f"whole launch {wall:.1f} s, error_rate {res['error_rate']:.3f}", flush=True)
     base = rows[0]['fine_tune_s']
     for r_ in rows: r_['speedup_vs_first'] = round(base / r_['fine_tune_s'], 2)
-    print(json.dumps({'machine': machine(), 'load_1min': [load0, os.getloadavg()[0]], 'recipe': vars(a), 'runs': rows}))
+    res = {'load_1min_start': load0, 'recipe': vars(a), 'procs': rows}
+    save(res, RESULTS/('cuda' if gpus else '')/'distributed.json'); print(json.dumps(res))
 
 
 if __name__ == '__main__':

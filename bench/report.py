@@ -143,6 +143,26 @@ def chart(R):
     fig.tight_layout(); fig.savefig(ROOT/'bench'/'benchmarks.png', dpi=110); plt.close(fig)
 
 
+def distributed(R, G):
+    "The section on training in several processes (bench/distributed.py), from results/distributed.json."
+    L = ['## Training in several processes (torch.distributed)', '',
+         'The same recipe (`vision_learner(dls, efficientnet_lite0).fine_tune(1)`, generated pets, one global batch split '
+         'across the processes) in 1 process and in N under torchrun, each process with cores/N threads '
+         '(`python -m bench.distributed`, nbs/94_distributed). On a 2-core CPU two processes share the cores one process '
+         'already uses: they are not a speed-up worth having, and are for checking that a script runs correctly under '
+         'torchrun before it goes to a machine with several GPUs. The GPU row waits for a lent machine with two GPUs or more '
+         '(`bash bench/device.sh bench` runs this part).', '']
+    rows = [('CPU', R.get('distributed'))] + ([('GPU', G.get('distributed'))] if G.get('distributed') else [])
+    if not any(r for _, r in rows): return L + ['Not measured yet.', '']
+    L += ['| device | processes × threads | fine_tune | whole launch (with start-up) | error rate | speed-up vs 1 process | measured |',
+          '|---|---|---|---|---|---|---|']
+    for dev, r in rows:
+        for x in (r or {}).get('procs', []):
+            L.append(f"| {dev} | {x['nproc']} × {x['threads']} | {x['fine_tune_s']:.1f} s | {x['launch_s']:.1f} s | {x['error_rate']:.3f} | "
+                     f"{x['speedup_vs_first']:.2f}× | {when(r)} |")
+    return L + ['']
+
+
 def main():
     "Write BENCHMARKS.md and bench/benchmarks.png from bench/results."
     R, G = load(RESULTS), load(RESULTS/'cuda')
@@ -164,6 +184,7 @@ def main():
               'ceilings its pass cannot beat: JPEG decode + the item resize in a pool of as many processes as the DataLoader has '
               'workers (nothing else), and its batch transforms alone on one collated batch (nothing loading). A full pass runs '
               'both at once on the same cores.', ''] + ceil + ['']
+    L += distributed(R, G)
     if G:
         L += ['## GPU figures', '', f"**Machine:** {G[next(iter(G))]['machine']} (lent through the `device` tool). Measured "
               f"{', '.join(sorted({r.get('date', '?')[:10] for r in G.values()}))} on the code of that day; the next lent GPU refreshes "

@@ -6,7 +6,7 @@
     python -m bench.report                                       # only the report, from bench/results
 
 Parts (CPU): overhead, dataloader, lr_find, fine_tune (generated pets, 10 seeds, fastai as shipped on the first 3
-too), fine_tune_real (the real photos), nbdev_test (the whole notebook series as CI runs it). On a GPU: the same
+too), fine_tune_real (the real photos), distributed (1 vs 2 processes under torchrun), nbdev_test (the whole notebook series as CI runs it). On a GPU: the same
 with --device cuda, fine_tune_fp16 and lr_find_fp16 added, fine_tune_real left out; results in bench/results/cuda."""
 import argparse, os, subprocess, sys, time
 from pathlib import Path
@@ -22,6 +22,8 @@ PARTS = {                                  # part: (module, arguments)
     # real Oxford-IIIT Pet photos (../shared/realpets), the networks' own BatchNorm settings, the issue's Resize(160)
     'fine_tune_real': ('bench.fine_tune', ['--seeds', *TEN, '--shipped-seeds', *THREE, '--data', 'real', '--item-size', '160',
                                            '--name', 'fine_tune_real']),
+    # petbook.distributed (nbs/94_distributed): the same recipe in 1 and 2 processes under torchrun
+    'distributed': ('bench.distributed', []),
     'nbdev_test': (None, []),
 }
 GPU = ['--device', 'cuda']
@@ -32,6 +34,7 @@ GPU_PARTS = {
     'lr_find_fp16': ('bench.fine_tune', ['--lr-find', '--bn-momentum', '0.1', *GPU, '--workers', '8', '--fp16', '--name', 'lr_find_fp16']),
     'fine_tune': ('bench.fine_tune', ['--seeds', *TEN, '--bn-momentum', '0.1', *GPU, '--workers', '8']),
     'fine_tune_fp16': ('bench.fine_tune', ['--seeds', *TEN, '--bn-momentum', '0.1', *GPU, '--workers', '8', '--fp16', '--name', 'fine_tune_fp16']),
+    'distributed': ('bench.distributed', []),             # 1 process and one per GPU (needs 2 GPUs or more to compare)
     'nbdev_test': (None, []),
 }
 
