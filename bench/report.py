@@ -147,7 +147,7 @@ def distributed(R, G):
     "The section on training in several processes (bench/distributed.py), from results/distributed.json."
     L = ['## Training in several processes (torch.distributed)', '',
          'The same recipe (`vision_learner(dls, efficientnet_lite0).fine_tune(1)`, generated pets, one global batch split '
-         'across the processes) in 1 process and in N under torchrun, each process with cores/N threads '
+         'across the processes) in 1 process and in N under torchrun (threads per process as the table says: `--threads`, by default cores/N) '
          '(`python -m bench.distributed`, nbs/94_distributed). On a 2-core CPU two processes share the cores one process '
          'already uses: they are not a speed-up worth having, and are for checking that a script runs correctly under '
          'torchrun before it goes to a machine with several GPUs. The GPU row waits for a lent machine with two GPUs or more '
