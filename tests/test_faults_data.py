@@ -99,12 +99,13 @@ def test_empty_is_valid_cell_names_the_rows(tmp_path):
 def test_multilabel_empty_cells_and_double_spaces_add_no_empty_class(pics, tmp_path):
     (tmp_path/'m.csv').write_text('fname,labels\np0.jpg,dog\np1.jpg,\np2.jpg,dog  person\np3.jpg,cat\np4.jpg,cat dog\n')
     df = pd.read_csv(tmp_path/'m.csv')
-    db = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_x=ColReader('fname', pref=f'{pics}/'),
+    everything = lambda items: (list(range(len(items))), [])                 # all in training: the vocabulary sees every label
+    db = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_x=ColReader('fname', pref=f'{pics}/'), splitter=everything,
                    get_y=ColReader('labels', label_delim=' '), item_tfms=Resize(32))
     with pytest.warns(UserWarning, match='p1.jpg'): ds = db.datasets(df)      # an item with no labels at all: said, not hidden
     assert list(ds.vocab) == ['cat', 'dog', 'person']
     book = DataBlock(blocks=(ImageBlock, MultiCategoryBlock), get_x=ColReader('fname', pref=f'{pics}/'),
-                     get_y=lambda r: r['labels'].split(' ') if isinstance(r['labels'], str) else [], item_tfms=Resize(32))
+                     get_y=lambda r: r['labels'].split(' ') if isinstance(r['labels'], str) else [], item_tfms=Resize(32), splitter=everything)
     with pytest.warns(UserWarning, match=r"p2\.jpg"): ds = book.datasets(df)  # the book's get_y: the double space is named
     assert '' not in list(ds.vocab)
 

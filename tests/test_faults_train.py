@@ -94,15 +94,30 @@ def _points(d, bad, valid):
                      get_y=get_y, item_tfms=Resize(16)).dataloaders(d, bs=4, num_workers=0, device='cpu')
 
 
-@pytest.mark.parametrize('bad,valid,phase', [('pug_3.jpg', {'beagle_0.jpg', 'beagle_1.jpg'}, 'training'),
-                                             ('beagle_1.jpg', {'beagle_0.jpg', 'beagle_1.jpg'}, 'validation')])
-def test_nan_in_the_targets_names_the_item_not_the_learning_rate(pets, bad, valid, phase):
-    learn = Learner(_points(pets, bad, valid), _model())
+@pytest.mark.parametrize('bad,valid', [('pug_3.jpg', {'beagle_0.jpg', 'beagle_1.jpg'}), ('beagle_1.jpg', {'beagle_0.jpg', 'beagle_1.jpg'})])
+def test_nan_in_the_targets_is_named_before_training(pets, bad, valid):
+    "NaN targets in the data (a training or a validation item) are named when the Datasets is built, before any training."
+    from petbook.data import LabelError
+    with pytest.raises(LabelError, match=rf"{bad}.*Fix or drop") as e: _points(pets, bad, valid)
+    assert 'learning rate' not in str(e.value)
+
+
+class _NanTarget(Callback):
+    "A NaN target in the second item of training batch 2 (what a buggy transform or callback could make)."
+    def before_batch(self):
+        if self.learn.training and self.learn.iter == 1:
+            y = self.learn.yb[0].clone(); y[1] = float('nan'); self.learn.yb = (y,)
+
+
+def test_nan_in_the_targets_names_the_item_not_the_learning_rate(pets):
+    dls = _points(pets, None, {'beagle_0.jpg', 'beagle_1.jpg'}); learn = Learner(dls, _model())
     with warnings.catch_warnings():
         warnings.simplefilter('error', TrainingDiverged)                   # not a divergence warning
-        with pytest.raises(NonFiniteData) as e, learn.no_bar(): learn.fit(1, 1e-3)
-    msg = str(e.value)
-    assert bad in msg and 'targets' in msg and phase in msg and 'learning rate too high' not in msg
+        with pytest.raises(NonFiniteData, match='targets of batch 2 of the training set') as e, learn.no_bar():
+            learn.fit(1, 1e-3, cbs=_NanTarget())
+    msg = str(e.value); assert 'learning rate too high' not in msg
+    named = [n for n in {p.name for p in dls.train.items} if n in msg]
+    assert named == [dls.train.batch_items(1)[1]]                            # exactly the item that holds the NaN
     assert _finite(learn) and not learn.training and not learn.diverged
 
 
@@ -123,9 +138,9 @@ def test_nan_in_the_inputs_names_the_item(pets):
 
 
 def test_lr_find_with_nan_targets_blames_the_data(pets):
-    learn = Learner(_points(pets, 'pug_3.jpg', {'beagle_0.jpg'}), _model())
+    learn = Learner(_points(pets, None, {'beagle_0.jpg'}), _model(), cbs=[_NanTarget()])
     w0 = {k: v.clone() for k, v in learn.model.state_dict().items()}
-    with pytest.raises(NonFiniteData, match='pug_3.jpg'), learn.no_bar(): learn.lr_find(show_plot=False)
+    with pytest.raises(NonFiniteData, match='targets of batch 2'), learn.no_bar(): learn.lr_find(show_plot=False)
     for k, v in learn.model.state_dict().items(): assert torch.equal(v, w0[k]), k   # restored as always
 
 
