@@ -206,7 +206,8 @@ class Resize(ItemTransform):
         if method not in ('crop', 'squish', 'pad'): raise ValueError(f"Resize: method must be 'crop', 'squish' or 'pad', not {method!r}")
         if pad_mode not in ('reflection', 'zeros', 'border'): raise ValueError(f"Resize: pad_mode must be 'reflection', 'zeros' or 'border'")
         self.size, self.method, self.pad_mode, self.resample = _size2(size), method, pad_mode, resample
-    def __repr__(self): return f"Resize({self.size}, method={self.method!r})"
+    def __repr__(self):
+        return f"Resize({self.size}, method={self.method!r}" + (f", pad_mode={self.pad_mode!r})" if self.method == 'pad' else ")")
     def params(self, img, split_idx):
         fx, fy = torch.rand(2).tolist() if split_idx == 0 else (0.5, 0.5)
         return (fx, fy)

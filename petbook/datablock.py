@@ -22,9 +22,9 @@ _all_ = ['keep_freed_memory']   # still `from petbook.datablock import keep_free
 
 # %% auto #0
 __all__ = ['MAX_WORKERS', 'CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock',
-           'RegressionBlock', 'listify', 'DataBlock', 'DatasetSplit', 'Datasets', 'default_device', 'to_cpu',
-           'default_num_workers', 'CollateError', 'collate', 'to_tensors', 'DataLoader', 'DataLoaders', 'plt_subplots',
-           'show_sample', 'keep_freed_memory']
+           'RegressionBlock', 'listify', 'SplitError', 'split_error', 'DataBlock', 'DatasetSplit', 'Datasets',
+           'default_device', 'to_cpu', 'default_num_workers', 'CollateError', 'collate', 'to_tensors', 'DataLoader',
+           'DataLoaders', 'plt_subplots', 'show_sample', 'keep_freed_memory']
 
 # %% ../nbs/03_datablock.ipynb #a9658f41
 class CategoryMap(L):
@@ -135,6 +135,20 @@ def listify(o) -> list:
     "`o` as a list: None → [], a list or tuple → a list of its items, anything else → [o]."
     return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
 
+# %% ../nbs/03_datablock.ipynb #f58b32e0
+class SplitError(ValueError):
+    "A splitter failed: the message names it, the number of items and, for a DataFrame, the columns with empty cells."
+
+def split_error(splitter, items, e: Exception) -> SplitError:
+    "The `SplitError` for `splitter` raising `e` on `items`."
+    name = getattr(splitter, '__name__', type(splitter).__name__)
+    msg = f"DataBlock: the splitter {name} failed on {len(items)} items with {type(e).__name__}: {e}"
+    if hasattr(items, 'isna'):                            # a DataFrame: empty cells are the usual cause (`~` of a NaN)
+        for c in items.columns[items.isna().any()]:
+            rows = items.index[items[c].isna()].tolist()
+            msg += f"\n  column {c!r} has {len(rows)} empty cell(s), rows {rows[:5]}: fill them or drop those rows"
+    return SplitError(msg)
+
 # %% ../nbs/03_datablock.ipynb #e34511b6
 def _block(b):
     if isinstance(b, TransformBlock): return b
@@ -164,7 +178,8 @@ class DataBlock:
         return items
 
     def split(self, items):
-        return self.splitter(items)
+        try: return self.splitter(items)
+        except Exception as e: raise split_error(self.splitter, items, e) from e
 
 # %% ../nbs/03_datablock.ipynb #d4186959
 def _name(o) -> str:
@@ -544,8 +559,8 @@ class DataLoaders:
 # %% ../nbs/03_datablock.ipynb #f0265022
 @patch
 def dataloaders(self: DataBlock, source, path='.', bs: int = 64, val_bs: int | None = None, shuffle: bool = True, num_workers=None,
-                device=None, verbose: bool = False, drop_last: bool = True, **kwargs) -> DataLoaders:
-    "Build the train/valid `DataLoaders` for `source`."
+                device=None, verbose: bool = False, drop_last: bool = True, pin_memory=None) -> DataLoaders:
+    "Build the train/valid `DataLoaders` for `source` (an argument it doesn't know is an error, not ignored)."
     dsets = self.datasets(source, verbose=verbose)
     ntrn, nval = len(dsets.splits[0]), len(dsets.splits[1])
     if nval == 0: raise ValueError(f"DataBlock: the splitter left the validation set empty ({ntrn} training items). "
@@ -556,7 +571,7 @@ def dataloaders(self: DataBlock, source, path='.', bs: int = 64, val_bs: int | N
     blocks = dsets.blocks
     item_tfms = [t for b in blocks for t in b.item_tfms] + self.item_tfms
     batch_tfms = [t for b in blocks for t in b.batch_tfms] + self.batch_tfms
-    kw = dict(item_tfms=item_tfms, batch_tfms=batch_tfms, num_workers=num_workers, device=device)
+    kw = dict(item_tfms=item_tfms, batch_tfms=batch_tfms, num_workers=num_workers, device=device, pin_memory=pin_memory)
     trn = DataLoader(dsets.train, blocks, bs=bs, shuffle=shuffle, drop_last=drop_last, **kw)
     val = DataLoader(dsets.valid, blocks, bs=val_bs or bs, shuffle=False, drop_last=False, **kw)
     return DataLoaders(trn, val, path=path)

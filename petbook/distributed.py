@@ -207,7 +207,8 @@ def distrib_ctx(self: Learner, sync_bn: bool = False, timeout: float = 600):
         self.remove_cb(cb)
         for dl, s in zip(self.dls.loaders, old[0]): dl.sampler = s
         self.show_progress, self.logger = old[1], old[2]
-    if owned: teardown_distrib()
+    if owned:          # every rank arrives before any leaves: a rank that tears down while its partner is still
+        distrib_barrier(); teardown_distrib()   # talking can abort in gloo's threads ('terminate called…')
 
 # %% ../nbs/94_distributed.ipynb #959c7455
 _get_preds_one_process = Learner.get_preds
