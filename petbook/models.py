@@ -12,14 +12,14 @@ from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
 
 from .external import in_test, download_url, DownloadError, petbook_env
 from .fast import Conv2dSame, DepthwiseConv2d
 
 # %% auto #0
-__all__ = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'WeightsUnavailable', 'hub_checkpoints', 'weights_cached',
-           'drop_connect', 'MBConv', 'EfficientNetLite0', 'lite0_weights_file', 'efficientnet_lite0', 'pick_arch']
+__all__ = ['RESNET_WEIGHTS', 'resnet18', 'resnet34', 'resnet50', 'resnet101', 'WeightsUnavailable', 'hub_checkpoints',
+           'weights_cached', 'drop_connect', 'MBConv', 'EfficientNetLite0', 'lite0_weights_file', 'efficientnet_lite0',
+           'pick_arch']
 
 # %% ../nbs/92_models.ipynb #f13a7ca0
 class WeightsUnavailable(RuntimeError):
@@ -29,24 +29,25 @@ def hub_checkpoints() -> Path:
     "Where torch (and so torchvision) caches downloaded weights."
     return Path(torch.hub.get_dir())/'checkpoints'
 
-def _tv_weights(name: str):
-    return {'resnet18': torchvision.models.ResNet18_Weights.IMAGENET1K_V1, 'resnet34': torchvision.models.ResNet34_Weights.IMAGENET1K_V1,
-            'resnet50': torchvision.models.ResNet50_Weights.IMAGENET1K_V2, 'resnet101': torchvision.models.ResNet101_Weights.IMAGENET1K_V2}[name]
+#: torchvision's ImageNet weights for each ResNet (its `ResNet*_Weights` enums: V1 for 18 and 34, V2 for 50 and 101),
+#: written out so that choosing an architecture doesn't import torchvision (2 s and more: it loads torch._dynamo)
+RESNET_WEIGHTS = {n: f'https://download.pytorch.org/models/{n}-{h}.pth' for n, h in
+                  [('resnet18', 'f37072fd'), ('resnet34', 'b627a593'), ('resnet50', '11ad3fa6'), ('resnet101', 'cd907fc2')]}
 
 # %% ../nbs/92_models.ipynb #e4f8628e
 def _load_tv_weights(name: str, timeout: float = 30) -> dict:
     "Load torchvision's ImageNet weights for `name` from the hub cache, downloading (checked) if needed."
-    w = _tv_weights(name)
-    f = hub_checkpoints()/w.url.split('/')[-1]
+    url = RESNET_WEIGHTS[name]
+    f = hub_checkpoints()/url.split('/')[-1]
     if not f.exists():
         if petbook_env().offline:
             raise WeightsUnavailable(f"{name}: pretrained weights are not cached at {f} and PETBOOK_OFFLINE is set. "
                                      f"Use efficientnet_lite0 (its weights ship with petbook's requirements) or pretrained=False.")
-        try: download_url(w.url, f, timeout=timeout)
+        try: download_url(url, f, timeout=timeout)
         except DownloadError as e:
             raise WeightsUnavailable(f"{name}: pretrained weights are not cached at {f} and could not be downloaded ({e}). "
                                      f"Use efficientnet_lite0 (pretrained, works offline) or pretrained=False; or put "
-                                     f"{w.url.split('/')[-1]} in {f.parent}.") from None
+                                     f"{f.name} in {f.parent}.") from None
         h = re.search(r'-([a-f0-9]{6,})\.pth$', f.name)
         if h and not hashlib.sha256(f.read_bytes()).hexdigest().startswith(h.group(1)):
             f.unlink(); raise WeightsUnavailable(f"{name}: the downloaded weights failed their checksum and were deleted; try again")
@@ -59,6 +60,7 @@ def _resnet_split(m): return [list(m[0][:6].parameters()), list(m[0][6:].paramet
 
 def _make_resnet(name):
     def arch(pretrained: bool = False, **kwargs) -> nn.Module:
+        import torchvision                      # here, not at the top: importing it costs seconds (above)
         m = getattr(torchvision.models, name)(weights=None, **kwargs)
         if pretrained: m.load_state_dict(_load_tv_weights(name))
         return m
@@ -73,8 +75,7 @@ resnet18, resnet34, resnet50, resnet101 = (_make_resnet(n) for n in ('resnet18',
 def weights_cached(arch) -> bool:
     "Whether `arch`'s pretrained weights are available without a network."
     if getattr(arch, 'offline', False): return True
-    w = _tv_weights(arch.__name__)
-    return (hub_checkpoints()/w.url.split('/')[-1]).exists()
+    return (hub_checkpoints()/RESNET_WEIGHTS[arch.__name__].split('/')[-1]).exists()
 
 # %% ../nbs/92_models.ipynb #0559c5fc
 def _conv(ni, nf, k, stride=1, groups=1):

@@ -8,6 +8,15 @@ def test_imports_without_nbdev():
     assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr
 
 
+def test_import_leaves_torchvision_until_a_resnet_is_built():
+    "torchvision's import loads torch._dynamo (seconds, in every notebook and command): petbook defers it (nbs/92_models)."
+    code = ("import sys, petbook.all as A; tv = lambda: print('torchvision:', 'torchvision' in sys.modules); tv(); "
+            "A.pick_arch(A.resnet34); tv(); A.resnet18(); tv()")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env={**__import__('os').environ, 'PETBOOK_OFFLINE': '1'})
+    assert out.returncode == 0, out.stderr
+    said = [l.split()[-1] for l in out.stdout.splitlines() if l.startswith('torchvision:')]
+    assert said == ['False', 'False', 'True'], out.stdout
+
 def test_star_import_gives_the_books_names():
     import importlib, petbook.all as A
     ns = {}
