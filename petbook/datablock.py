@@ -345,12 +345,14 @@ def to_tensors(sample, blocks) -> tuple:
 # %% ../nbs/03_datablock.ipynb #c69baa1d
 class _ItemPipeline(torch.utils.data.Dataset):
     "What runs in the workers: encoded sample → item transforms (by their `order`) → tensors."
-    def __init__(self, split: DatasetSplit, item_tfms, blocks, loading=None):
+    def __init__(self, split: DatasetSplit, item_tfms, blocks, loading=None, seed=None):
         self.split, self.item_tfms, self.blocks = split, tuple(item_tfms), blocks
         self.loading, self.worker = loading, None    # shared with the main process: [pid, item] per worker (see `worker_error`)
+        self.seed = seed                              # shared: the pass's seed, drawn by the main process (`__iter__`)
     def __len__(self): return len(self.split)
     def __getitem__(self, i):
         if self.worker is not None: self.loading[2 * self.worker + 1] = i
+        if self.seed is not None: torch.manual_seed(self.seed.value * 1_000_003 + i)   # item i's randomness: the pass's seed and i
         s = self.split[i]; step = 'encode'
         try:
             s = apply_item_tfms(self.item_tfms, s, self.split.split_idx); step = 'to_tensor'
@@ -464,18 +466,24 @@ def _torch_dl(self: DataLoader):
                   worker_init_fn=_worker_init, collate_fn=partial(collate, kinds=self.kinds), **worker_options(self.num_workers))
         if self.num_workers > 0 and sys.platform.startswith('linux'): kw['multiprocessing_context'] = 'fork'
         ctx = multiprocessing.get_context(kw.get('multiprocessing_context'))
-        self._pipe = _ItemPipeline(self.split, self.item_tfms, self.blocks, ctx.RawArray('q', [-1] * 2 * self.num_workers) if self.num_workers else None)
+        self._pipe = _ItemPipeline(self.split, self.item_tfms, self.blocks, ctx.RawArray('q', [-1] * 2 * self.num_workers) if self.num_workers else None,
+                                   ctx.RawValue('q', 0) if self.num_workers else None)
         sampler = self.sampler                                   # which items, in which order (05, 94); else shuffle or not
         if sampler is None: sampler = (torch.utils.data.RandomSampler if self.shuffle else torch.utils.data.SequentialSampler)(self._pipe)
         self._batches = _Recorded(torch.utils.data.BatchSampler(sampler, self.bs, self.drop_last))
         self._dl = torch.utils.data.DataLoader(self._pipe, batch_sampler=self._batches, **kw)
     return self._dl
 
+# %% ../nbs/03_datablock.ipynb #ac92f1b0
 @patch
 def __iter__(self: DataLoader):
     "The batches: from PyTorch's DataLoader (errors in workers made readable), then `after_batch`."
     if self.device.type == 'cpu': keep_freed_memory()      # 93
-    try: it = iter(self._torch_dl())
+    dl = self._torch_dl()
+    # Workers kept from pass to pass keep their random state: each pass draws one seed here, from the caller's stream,
+    # and every item is seeded from it and its index: the same seed gives the same batches, as without workers.
+    if self._pipe.seed is not None: self._pipe.seed.value = int(torch.randint(0, 2**40, ()))
+    try: it = iter(dl)
     except RuntimeError as e:                               # a kept worker died since the last pass: start new ones
         if self.worker_error(e) is None: raise
         it = iter(self._torch_dl())
@@ -488,6 +496,7 @@ def __iter__(self: DataLoader):
             if 'DataLoader worker process' not in str(e): raise
             raise type(e)(_worker_message(e)) from None
         yield self.after_batch(b)
+
 @patch
 def one_batch(self: DataLoader):
     "The first batch (fully transformed)."

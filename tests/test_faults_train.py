@@ -12,7 +12,7 @@ import torch.nn as nn
 
 from petbook.synth import draw_pet
 from petbook.data import get_image_files, RandomSplitter, FuncSplitter
-from petbook.augment import Resize
+from petbook.augment import Resize, aug_transforms
 from petbook.datablock import DataBlock, ImageBlock, CategoryBlock, PointBlock
 from petbook.losses import CrossEntropyLossFlat
 from petbook.learner import Learner, Callback, TrainingDiverged, NonFiniteData, CheckpointError, read_checkpoint
@@ -290,3 +290,17 @@ def test_crafted_exports_are_one_line_naming_the_file(pets, tmp_path):
     data = f.read_bytes(); (tmp_path/'cut.pth').write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match='truncated'): load_learner(tmp_path/'cut.pth')
     assert good['meta']['task'] == 'single'
+
+
+def test_the_same_seed_gives_the_same_batches_with_kept_workers(watchdog):
+    "Persistent workers keep their random state from pass to pass: each pass seeds every item from the caller's stream."
+    from petbook.data import get_pets, using_attr, RegexLabeller
+    path = get_pets('generated', n_per_breed=6, verbose=False)          # enough batches that a pass outlasts the prefetch
+    dls = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=get_image_files, splitter=RandomSplitter(seed=42),
+                    get_y=using_attr(RegexLabeller(r'(.+)_\d+.jpg$'), 'name'), item_tfms=Resize(64),
+                    batch_tfms=aug_transforms(size=48, min_scale=0.75)).dataloaders(path/'images', bs=16, num_workers=2)
+    dls.one_batch()                                          # the workers start and draw (and keep) their state
+    torch.manual_seed(7); a = dls.train.one_batch(); b = dls.train.one_batch()
+    torch.manual_seed(7); a2 = dls.train.one_batch()
+    assert torch.equal(a[1], a2[1]) and torch.equal(a[0], a2[0])   # the same items, cropped alike
+    assert not torch.equal(a[0], b[0])                       # … and successive passes still differ
