@@ -22,9 +22,9 @@ _all_ = ['keep_freed_memory']   # still `from petbook.datablock import keep_free
 
 # %% auto #0
 __all__ = ['MAX_WORKERS', 'CategoryMap', 'TransformBlock', 'ImageBlock', 'CategoryBlock', 'MultiCategoryBlock', 'PointBlock',
-           'RegressionBlock', 'listify', 'SplitError', 'split_error', 'DataBlock', 'DatasetSplit', 'Datasets',
-           'default_device', 'to_cpu', 'default_num_workers', 'CollateError', 'collate', 'to_tensors', 'DataLoader',
-           'DataLoaders', 'plt_subplots', 'show_sample', 'keep_freed_memory']
+           'RegressionBlock', 'listify', 'SplitError', 'DataBlock', 'DatasetSplit', 'Datasets', 'default_device',
+           'to_cpu', 'default_num_workers', 'CollateError', 'collate', 'to_tensors', 'DataLoader', 'DataLoaders',
+           'plt_subplots', 'show_sample', 'keep_freed_memory']
 
 # %% ../nbs/03_datablock.ipynb #a9658f41
 class CategoryMap(L):
@@ -139,7 +139,7 @@ def listify(o) -> list:
 class SplitError(ValueError):
     "A splitter failed: the message names it, the number of items and, for a DataFrame, the columns with empty cells."
 
-def split_error(splitter, items, e: Exception) -> SplitError:
+def _split_error(splitter, items, e: Exception) -> SplitError:
     "The `SplitError` for `splitter` raising `e` on `items`."
     name = getattr(splitter, '__name__', type(splitter).__name__)
     msg = f"DataBlock: the splitter {name} failed on {len(items)} items with {type(e).__name__}: {e}"
@@ -179,7 +179,7 @@ class DataBlock:
 
     def split(self, items):
         try: return self.splitter(items)
-        except Exception as e: raise split_error(self.splitter, items, e) from e
+        except Exception as e: raise _split_error(self.splitter, items, e) from e
 
 # %% ../nbs/03_datablock.ipynb #d4186959
 def _name(o) -> str:
@@ -479,14 +479,17 @@ def _torch_dl(self: DataLoader):
 def __iter__(self: DataLoader):
     "The batches: from PyTorch's DataLoader (errors in workers made readable), then `after_batch`."
     if self.device.type == 'cpu': keep_freed_memory()      # 93
-    dl = self._torch_dl()
     # Workers kept from pass to pass keep their random state: each pass draws one seed here, from the caller's stream,
     # and every item is seeded from it and its index: the same seed gives the same batches, as without workers.
-    if self._pipe.seed is not None: self._pipe.seed.value = int(torch.randint(0, 2**40, ()))
-    try: it = iter(dl)
+    seed = int(torch.randint(0, 2**40, ())) if self.num_workers else None
+    def start():
+        dl = self._torch_dl()
+        if seed is not None: self._pipe.seed.value = seed
+        return iter(dl)
+    try: it = start()
     except RuntimeError as e:                               # a kept worker died since the last pass: start new ones
         if self.worker_error(e) is None: raise
-        it = iter(self._torch_dl())
+        it = start()
     while True:
         try: b = next(it)
         except StopIteration: return

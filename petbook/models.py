@@ -34,11 +34,14 @@ def hub_checkpoints() -> Path:
 RESNET_WEIGHTS = {n: f'https://download.pytorch.org/models/{n}-{h}.pth' for n, h in
                   [('resnet18', 'f37072fd'), ('resnet34', 'b627a593'), ('resnet50', '11ad3fa6'), ('resnet101', 'cd907fc2')]}
 
+def _weights_file(name: str) -> Path:
+    "Where ResNet `name`'s weights are (or will be) in torch's hub cache: named as torchvision names them."
+    return hub_checkpoints()/RESNET_WEIGHTS[name].split('/')[-1]
+
 # %% ../nbs/92_models.ipynb #e4f8628e
 def _load_tv_weights(name: str, timeout: float = 30) -> dict:
     "Load torchvision's ImageNet weights for `name` from the hub cache, downloading (checked) if needed."
-    url = RESNET_WEIGHTS[name]
-    f = hub_checkpoints()/url.split('/')[-1]
+    url, f = RESNET_WEIGHTS[name], _weights_file(name)
     if not f.exists():
         if petbook_env().offline:
             raise WeightsUnavailable(f"{name}: pretrained weights are not cached at {f} and PETBOOK_OFFLINE is set. "
@@ -75,7 +78,7 @@ resnet18, resnet34, resnet50, resnet101 = (_make_resnet(n) for n in ('resnet18',
 def weights_cached(arch) -> bool:
     "Whether `arch`'s pretrained weights are available without a network."
     if getattr(arch, 'offline', False): return True
-    return (hub_checkpoints()/RESNET_WEIGHTS[arch.__name__].split('/')[-1]).exists()
+    return _weights_file(arch.__name__).exists()
 
 # %% ../nbs/92_models.ipynb #0559c5fc
 def _conv(ni, nf, k, stride=1, groups=1):

@@ -1,5 +1,5 @@
 """The installed package: imports without nbdev, exports match the notebooks' promises."""
-import subprocess, sys
+import os, subprocess, sys
 
 
 def test_imports_without_nbdev():
@@ -12,7 +12,7 @@ def test_import_leaves_torchvision_until_a_resnet_is_built():
     "torchvision's import loads torch._dynamo (seconds, in every notebook and command): petbook defers it (nbs/92_models)."
     code = ("import sys, petbook.all as A; tv = lambda: print('torchvision:', 'torchvision' in sys.modules); tv(); "
             "A.pick_arch(A.resnet34); tv(); A.resnet18(); tv()")
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env={**__import__('os').environ, 'PETBOOK_OFFLINE': '1'})
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env={**os.environ, 'PETBOOK_OFFLINE': '1'})
     assert out.returncode == 0, out.stderr
     said = [l.split()[-1] for l in out.stdout.splitlines() if l.startswith('torchvision:')]
     assert said == ['False', 'False', 'True'], out.stdout
