@@ -116,7 +116,7 @@ def _cmd_train(a):
     t = time.time()
     with learn.distrib_ctx(): learn.fine_tune(a.epochs, base_lr=a.lr)
     err = learn.recorder.values[-1][2]
-    out = Path(a.out); f = learn.export(out/'pets.pth')            # rank 0 only
+    out = Path(a.out).expanduser(); f = learn.export(out/'pets.pth')            # rank 0 only
     if rank_distrib(): return 0
     print(f"final error_rate {err:.4f} ({time.time() - t:.0f}s); model saved to {f}")
     (out/'metrics.json').write_text(json.dumps({'error_rate': err, 'arch': arch.__name__, 'epochs': a.epochs, 'seconds': time.time() - t}))

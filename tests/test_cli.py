@@ -16,10 +16,11 @@ def run(*args, env=None, timeout=600):
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     "Train once on 37 × 3 tiny generated pets; yields (out folder, PETBOOK_HOME)."
-    home = tmp_path_factory.mktemp('home'); out = tmp_path_factory.mktemp('out')
+    home = tmp_path_factory.mktemp('home'); user = tmp_path_factory.mktemp('user'); out = user/'out'
     r = run('train', 'pets', '--generated', '--n-per-breed', 3, '--size', 32, '--item-size', 48, '--bs', 8, '--epochs', 1,
-            '--workers', 0, '--arch', 'efficientnet_lite0', '--out', out, env={'PETBOOK_HOME': str(home)})
+            '--workers', 0, '--arch', 'efficientnet_lite0', '--out', '~/out', env={'PETBOOK_HOME': str(home), 'HOME': str(user)})
     assert r.returncode == 0, r.stderr[-3000:]
+    assert out.is_dir() and not Path('~').exists()        # `~/out` is the user's folder, not a folder named '~' here
     return out, home, r
 
 
