@@ -48,6 +48,26 @@ def shrink_images(nb) -> None:
             del data['image/png']; data[kind] = base64.b64encode(best).decode()
 
 
+ANSI = __import__('re').compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+
+
+def terminal_text(t: str) -> str:
+    "What a terminal shows for `t`: within each line only the text after its last carriage return, no ANSI codes."
+    lines = [ANSI.sub('', l).split('\r')[-1].rstrip() for l in t.split('\n')]
+    return '\n'.join(lines).strip('\n') + ('\n' if t.endswith('\n') and any(lines) else '')
+
+
+def tidy_streams(nb) -> None:
+    "Progress bars saved as the terminal would show them at the end (usually nothing): no redraws, no escape codes."
+    for c in nb.cells:
+        outs = c.get('outputs', []) or []
+        for o in list(outs):
+            if o.get('output_type') != 'stream': continue
+            t = terminal_text(''.join(o['text']) if isinstance(o['text'], list) else o['text'])
+            if t.strip(): o['text'] = t.splitlines(keepends=True)
+            else: outs.remove(o)
+
+
 def run(name: str, dpi: int, home: str) -> tuple:
     "Execute nbs/`name`.ipynb in this (fresh) process; write it back with its outputs if every cell ran."
     os.environ.pop('IN_TEST', None)
@@ -70,7 +90,7 @@ def run(name: str, dpi: int, home: str) -> tuple:
     for c in nb.cells:                  # a saved widget needs its kernel: keep a line that says so instead
         for o in c.get('outputs', []) or []:
             if WIDGET in o.get('data', {}): o['data'] = {'text/plain': WIDGET_NOTE}
-    shrink_images(nb)
+    shrink_images(nb); tidy_streams(nb)
     write_nb(nb, fn)
     return name, time.time() - t, None
 
@@ -91,7 +111,7 @@ def main(argv=None) -> int:
     ap.add_argument('--jobs', type=int, default=2, help='notebooks run at once, one process each')
     ap.add_argument('--dpi', type=int, default=72)
     ap.add_argument('--clear', action='store_true', help='strip the outputs instead')
-    ap.add_argument('--shrink', action='store_true', help="only shrink the pictures already saved (no run)")
+    ap.add_argument('--shrink', action='store_true', help="only shrink the pictures and tidy the progress bars already saved (no run)")
     a = ap.parse_args(argv)
     names = [n.removesuffix('.ipynb').split('/')[-1] for n in a.notebooks] or LESSONS
     missing = [n for n in names if not (NBS/f'{n}.ipynb').exists()]
@@ -99,7 +119,7 @@ def main(argv=None) -> int:
     if a.clear: clear(names)
     elif a.shrink:
         from execnb.nbio import read_nb, write_nb
-        for n in names: nb = read_nb(NBS/f'{n}.ipynb'); shrink_images(nb); write_nb(nb, NBS/f'{n}.ipynb')
+        for n in names: nb = read_nb(NBS/f'{n}.ipynb'); shrink_images(nb); tidy_streams(nb); write_nb(nb, NBS/f'{n}.ipynb')
     else:
         failed, t0 = [], time.time()
         with tempfile.TemporaryDirectory(prefix='petbook-home-') as home, \
