@@ -27,10 +27,14 @@ class CLIError(Exception):
     "A mistake in how the command was called; printed as one line, exit code 2."
 
 # %% ../nbs/95_cli.ipynb #46643433
+def _user_path(s: str) -> Path:
+    "A path argument as the user means it: `~` is their home folder."
+    return Path(s).expanduser()
+
 def _train_options(t: argparse.ArgumentParser):
     "The options of `petbook train`: the data, the network, the sizes of the recipe, where the model goes."
     t.add_argument('task', choices=['pets'], help='what to train (the pet breeds of chapter 5)')
-    t.add_argument('--data', help='a folder of images named like Breed_name_12.jpg (or containing images/), e.g. the real Oxford-IIIT Pet')
+    t.add_argument('--data', type=_user_path, help='a folder of images named like Breed_name_12.jpg (or containing images/), e.g. the real Oxford-IIIT Pet')
     t.add_argument('--generated', action='store_true', help="use petbook's drawn pets (the default when --data is not given)")
     t.add_argument('--arch', default='auto', help="resnet18, resnet34, resnet50, resnet101, efficientnet_lite0, or auto: resnet34 if its weights are available, else efficientnet_lite0")
     t.add_argument('--no-pretrained', action='store_true', help='start from random weights (to see what transfer learning buys)')
@@ -46,7 +50,7 @@ def _train_options(t: argparse.ArgumentParser):
     t.add_argument('--n-per-breed', type=int, default=30, help='generated images per breed (default 30)')
     t.add_argument('--seed', type=int, default=42, help='random seed for the split and training (default 42)')
     t.add_argument('--workers', type=int, default=None, help='DataLoader worker processes (default: one per core on Linux)')
-    t.add_argument('--out', default='models', help='folder for pets.pth and metrics.json (default ./models)')
+    t.add_argument('--out', type=_user_path, default='models', help='folder for pets.pth and metrics.json (default ./models)')
     t.add_argument('--nproc', type=int, default=1, help='train in N processes on this machine, one per GPU (or CPU processes), through torchrun (see notebook 94)')
     t.add_argument('--nnodes', type=int, default=1, help='with --nproc: on several machines; prints the torchrun command to run on each')
 
@@ -81,7 +85,7 @@ def _cmd_download(a):
 def _pets_dls(a):
     if a.data and a.generated: raise CLIError("give --data PATH or --generated, not both")
     if a.data:
-        root = Path(a.data).expanduser()
+        root = a.data
         if not root.exists(): raise CLIError(f"--data {root}: no such folder")
         images = root/'images' if (root/'images').is_dir() else root
         files = get_image_files(images)
@@ -116,7 +120,7 @@ def _cmd_train(a):
     t = time.time()
     with learn.distrib_ctx(): learn.fine_tune(a.epochs, base_lr=a.lr)
     err = learn.recorder.values[-1][2]
-    out = Path(a.out).expanduser(); f = learn.export(out/'pets.pth')            # rank 0 only
+    out = a.out; f = learn.export(out/'pets.pth')            # rank 0 only
     if rank_distrib(): return 0
     print(f"final error_rate {err:.4f} ({time.time() - t:.0f}s); model saved to {f}")
     (out/'metrics.json').write_text(json.dumps({'error_rate': err, 'arch': arch.__name__, 'epochs': a.epochs, 'seconds': time.time() - t}))
@@ -134,10 +138,9 @@ def _check_train_args(a):
     for ok, opt, why in checks:
         if not ok: raise CLIError(f"{opt} {getattr(a, opt[2:].replace('-', '_'))}: {why}")
     if a.arch != 'auto' and a.arch not in ARCHS: raise CLIError(f"--arch {a.arch}: unknown; choose one of auto, {', '.join(ARCHS)}")
-    if a.data and not Path(a.data).expanduser().is_dir():
-        raise CLIError(f"--data {a.data}: " + ("is a file; give the folder of images" if Path(a.data).expanduser().exists() else "no such folder"))
-    out = Path(a.out).expanduser()
-    if out.exists() and not out.is_dir(): raise CLIError(f"--out {a.out}: is a file; give a folder for pets.pth and metrics.json")
+    if a.data and not a.data.is_dir():
+        raise CLIError(f"--data {a.data}: " + ("is a file; give the folder of images" if a.data.exists() else "no such folder"))
+    if a.out.exists() and not a.out.is_dir(): raise CLIError(f"--out {a.out}: is a file; give a folder for pets.pth and metrics.json")
 
 # %% ../nbs/95_cli.ipynb #ca80f887
 _RELAUNCH = 'import sys; from petbook.cli import main; sys.exit(main())'

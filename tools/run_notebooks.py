@@ -13,7 +13,7 @@ default) and each is kept as the smaller of a 256-colour PNG and a JPEG, so that
 (outputs kept, execution counts and metadata removed), so the CI's sync check passes on them unchanged.
 Rerun it after changing a lesson; `nbdev_test` ignores the saved outputs (it runs every notebook afresh).
 """
-import argparse, multiprocessing as mp, os, subprocess, sys, tempfile, time
+import argparse, multiprocessing as mp, os, re, subprocess, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,7 +48,7 @@ def shrink_images(nb) -> None:
             del data['image/png']; data[kind] = base64.b64encode(best).decode()
 
 
-ANSI = __import__('re').compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
 
 
 def terminal_text(t: str) -> str:
