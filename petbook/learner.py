@@ -319,6 +319,9 @@ def _set_loss_func(self, f): self._loss_func = f
 DataLoaders.loss_func = DataLoaders.loss_func.setter(_set_loss_func)   # settable, as fastai's is
 
 # %% ../nbs/05_learner.ipynb #4b26c099
+_BATCH_EVENTS = frozenset('before_batch after_pred after_loss before_backward after_backward after_cancel_backward '
+                           'before_step after_step after_cancel_step after_batch after_cancel_batch'.split())
+
 class Learner:
     "Model + DataLoaders + loss + optimiser, with a training loop that callbacks hook into."
     def __init__(self, dls: DataLoaders, model: nn.Module, loss_func=None, opt_func=Adam, lr=1e-3, splitter=trainable_params,
@@ -349,10 +352,9 @@ class Learner:
         for cb in list(cbs): self.remove_cb(cb)
         return self
     def __call__(self, event: str):
-        for cb in self.cbs:
+        for cb in self.cbs:      # run_train / run_valid skip a phase's per-batch events only, as in fastai
             f = getattr(type(cb), event, None)
-            if f is not None and (self.training and cb.run_train or not self.training and cb.run_valid or event.endswith('fit')):
-                f(cb)
+            if f is not None and (event not in _BATCH_EVENTS or (cb.run_train if self.training else cb.run_valid)): f(cb)
     @property
     def metrics(self): return self._metrics
     @metrics.setter
