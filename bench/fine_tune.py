@@ -1,7 +1,7 @@
 """How long does the book's transfer-learning recipe take against fastai's, and is its error as good?
 
     python -m bench.fine_tune [--seeds 0 … 9] [--shipped-seeds 0 1 2] [--data real] [--bn-momentum 0.1]
-    python -m bench.fine_tune --lr-find                 # lr_find() once per side instead
+    python -m bench.fine_tune --lr-find [--seeds 0 1 2] # lr_find() per seed and side instead
     python -m bench.fine_tune --device cuda --workers 8 [--fp16]     # on a GPU (bench/device.sh)
 
 `vision_learner(dls, efficientnet_lite0, metrics=error_rate).fine_tune(2)`, one seed per process, the sides taking
@@ -78,7 +78,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--shipped-seeds', type=int, nargs='*', default=None, help="seeds fastai also runs as shipped (default: all)")
-    ap.add_argument('--lr-find', action='store_true', help="time lr_find() once per side (seed 0) instead of fine_tune(2)")
+    ap.add_argument('--lr-find', action='store_true', help="time lr_find() (per seed and side) instead of fine_tune(2)")
     ap.add_argument('--data', default='generated', choices=['generated', 'real'])
     ap.add_argument('--n-per-breed', type=int, default=30)
     ap.add_argument('--device', default='cpu'); ap.add_argument('--fp16', action='store_true')
@@ -94,7 +94,6 @@ def main(argv=None):
     settings = dict(path=str(data_path(a.data, a.n_per_breed) if a.data == 'generated' else data_path('real')), data=a.data,
                     threads=torch.get_num_threads(), item_size=a.item_size, size=a.size, bs=a.bs, workers=a.workers,
                     device=a.device, fp16=a.fp16, aug=a.aug, layout=a.memory_format, bn_momentum=a.bn_momentum, lr_find=a.lr_find)
-    if a.lr_find: a.seeds = [0]
     shipped = set(a.seeds if a.shipped_seeds is None else a.shipped_seeds)
     sides = SIDES if a.device == 'cpu' else {'petbook': ('petbook', False), 'fastai': ('fastai', False)}   # on a GPU neither sets malloc
     runs = {s: [] for s in sides}

@@ -68,8 +68,10 @@ def rows(R):
     for part, tag in (('lr_find', ''), ('lr_find_fp16', ' fp16')):
         if part not in R: continue
         f = R[part]; eq, sh = f.get('fastai'), f.get('fastai_shipped')
-        s = lambda c, k: f"{c[k]['wall_mean']:.1f} s" if c else '—'
-        out.append((f"`lr_find()`{tag} wall time (100 iterations, the fine_tune recipe)" + ('' if eq else '; equal terms not measured'),
+        s = lambda c, k: (f"{c[k]['wall_mean']:.1f} ± {c[k]['wall_sd']:.1f} s" if len(c['seeds']) > 1 else f"{c[k]['wall_mean']:.1f} s") if c else '—'
+        n = lambda c: f"{len(c['seeds'])} seed{'s' if len(c['seeds']) > 1 else ''}"
+        out.append((f"`lr_find()`{tag} wall time (100 iterations, the fine_tune recipe; " + (n(eq) if eq else 'equal terms not measured')
+                    + (f", {n(sh)} as shipped" if sh else '') + ')',
                     s(eq or sh, 'petbook'), s(eq, 'fastai'), f"**{eq['wall_ratio']:.2f}×** the time" if eq else '—', TARGETS['lr_find'][0],
                     TARGETS['lr_find'][1](eq['wall_ratio']) if eq else None,
                     s(sh, 'fastai_shipped'), f"{sh['wall_ratio']:.2f}×" if sh else '—', when(f)))

@@ -17,7 +17,7 @@ PARTS = {                                  # part: (module, arguments)
     'overhead': ('bench.overhead', []),
     'dataloader': ('bench.dataloader', []),
     # the generated pets' recipe: BatchNorm statistics that follow the cartoons fast (nbs/07_transfer), for both libraries
-    'lr_find': ('bench.fine_tune', ['--lr-find', '--bn-momentum', '0.1']),
+    'lr_find': ('bench.fine_tune', ['--lr-find', '--seeds', *THREE, '--shipped-seeds', '0', '--bn-momentum', '0.1']),
     'fine_tune': ('bench.fine_tune', ['--seeds', *TEN, '--shipped-seeds', *THREE, '--bn-momentum', '0.1']),
     # real Oxford-IIIT Pet photos (../shared/realpets), the networks' own BatchNorm settings, the issue's Resize(160)
     'fine_tune_real': ('bench.fine_tune', ['--seeds', *TEN, '--shipped-seeds', *THREE, '--data', 'real', '--item-size', '160',
