@@ -117,6 +117,9 @@ _events = ['before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_
            'after_backward', 'before_step', 'after_step', 'after_cancel_batch', 'after_batch', 'after_cancel_train',
            'after_train', 'before_validate', 'after_cancel_validate', 'after_validate', 'after_cancel_epoch', 'after_epoch',
            'after_cancel_fit', 'after_fit']
+# the per-batch events: the only ones a callback's run_train / run_valid can skip (as in fastai)
+_BATCH_EVENTS = frozenset(['before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'after_cancel_backward',
+                          'before_step', 'after_step', 'after_cancel_step', 'after_batch', 'after_cancel_batch'])
 
 class CancelFitException(Exception): "Stop training now; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception): "Skip the rest of this epoch."
@@ -319,9 +322,6 @@ def _set_loss_func(self, f): self._loss_func = f
 DataLoaders.loss_func = DataLoaders.loss_func.setter(_set_loss_func)   # settable, as fastai's is
 
 # %% ../nbs/05_learner.ipynb #4b26c099
-_BATCH_EVENTS = frozenset('before_batch after_pred after_loss before_backward after_backward after_cancel_backward '
-                           'before_step after_step after_cancel_step after_batch after_cancel_batch'.split())
-
 class Learner:
     "Model + DataLoaders + loss + optimiser, with a training loop that callbacks hook into."
     def __init__(self, dls: DataLoaders, model: nn.Module, loss_func=None, opt_func=Adam, lr=1e-3, splitter=trainable_params,
