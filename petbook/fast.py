@@ -16,7 +16,7 @@ from PIL import Image
 # %% auto #0
 __all__ = ['SPEEDUPS', 'PREFETCH_FACTOR', 'WORKER_THREADS', 'Speedup', 'fast_enabled', 'enabled_speedups', 'set_speedups',
            'speedups', 'no_speedups', 'keep_freed_memory', 'stack_batch', 'Scratch', 'worker_options', 'setup_worker',
-           'resize_rgb', 'Conv2dSame', 'DepthwiseConv2d']
+           'resize_rgb', 'DepthwiseConv2d', 'Conv2dSame']
 
 # %% ../nbs/93_fast.ipynb #acccc3cc
 class Speedup(NamedTuple):
@@ -40,8 +40,8 @@ SPEEDUPS: dict[str, Speedup] = {
     'channels_last': Speedup("`vision_learner` stores the model channels-last (its `channels_last=None`)",
                              'a pass within 1e-4; training drifts further (see the test)'),
     'same_padding': Speedup("Lite0's stride-2 'same' padding by a shifted kernel, not an `F.pad` copy (`Conv2dSame`)", 'within 1e-6'),
-    'depthwise_grad': Speedup("a depthwise kernel's gradient as k² multiply-sums where the map is smaller than the kernel (`DepthwiseConv2d`)",
-                              'outputs bit-exact, gradients within 1e-5'),
+    'depthwise_grad': Speedup("a depthwise kernel's gradient as a convolution of each map with its output gradient, or as k² sums on "
+                              "tiny maps, where oneDNN's is slow (`_depthwise_conv`)", 'outputs bit-exact, gradients within 1e-5'),
     'fused_adam': Speedup("`Adam`'s whole update in PyTorch's fused kernel", 'weights within 1e-5 after a few steps'),
 }
 
@@ -156,6 +156,50 @@ def resize_rgb(img: Image.Image, size, resample, box) -> Image.Image | None:
                       antialias=True, align_corners=False)
     return Image.fromarray(t[0].permute(1, 2, 0).contiguous().numpy())
 
+# %% ../nbs/93_fast.ipynb #cea7d668
+def _depthwise_grad_path(size, k: int) -> str | None:
+    "How to compute a k×k depthwise kernel's gradient on a map of `size` (h, w) on the CPU: 'conv', 'sums' or PyTorch's (None)."
+    h, w = size
+    if (h < k or w < k) and h * w < 16: return 'sums'     # a tiny map under a larger kernel
+    if k >= 5 and h * w <= 32 * 32: return 'conv'         # oneDNN's own kernel gradient is slow from 4×4 up
+    return None
+
+class _DepthwiseConv(torch.autograd.Function):
+    "A depthwise convolution whose kernel gradient is a convolution of each map with its output gradient ('conv') or k² sums."
+    @staticmethod
+    def forward(ctx, x, w, stride, pad, how):
+        ctx.save_for_backward(x, w); ctx.stride, ctx.pad, ctx.how = stride, pad, how
+        return F.conv2d(x, w, None, stride, pad, 1, w.shape[0])
+    @staticmethod
+    def backward(ctx, g):
+        (x, w), (sh, sw), (ph, pw) = ctx.saved_tensors, ctx.stride, ctx.pad
+        (n, c, h, wd), (kh, kw), (ho, wo) = x.shape, w.shape[-2:], g.shape[-2:]
+        gx = gw = None
+        if ctx.needs_input_grad[0]:      # the input's gradient: PyTorch's, which is fast
+            gx = torch.ops.aten.convolution_backward(g, x, w, None, ctx.stride, ctx.pad, (1, 1), False, (0, 0), c, (True, False, False))[0]
+        if ctx.needs_input_grad[1] and ctx.how == 'sums':     # tap (i, j): output gradient × the input it saw, summed
+            xp = F.pad(x, [pw, pw, ph, ph])
+            gw = torch.stack([(g * xp[:, :, i:i + ho * sh:sh, j:j + wo * sw:sw]).sum((0, 2, 3)) for i in range(kh) for j in range(kw)], 1)
+        elif ctx.needs_input_grad[1]:    # each of the n·c maps convolved with its own output gradient, then summed over n
+            out = F.conv2d(x.contiguous().view(1, n * c, h, wd), g.contiguous().view(n * c, 1, ho, wo), None, 1, ctx.pad, ctx.stride, n * c)
+            gw = out[0, :, :kh, :kw].reshape(n, c, kh * kw).sum(0)
+        return gx, None if gw is None else gw.view_as(w), None, None, None
+
+# %% ../nbs/93_fast.ipynb #71968a85
+def _depthwise_conv(x, w, stride=(1, 1), padding=(0, 0)):
+    "`F.conv2d` with the depthwise kernel `w` (c, 1, kh, kw); while `w` trains on the CPU, its gradient by `_depthwise_grad_path`."
+    how = None
+    if (x.device.type == 'cpu' and torch.is_grad_enabled() and w.requires_grad and x.dtype == w.dtype
+            and not torch.is_autocast_enabled('cpu') and fast_enabled('depthwise_grad')):
+        how = _depthwise_grad_path(x.shape[-2:], w.shape[-1])
+    if how is None: return F.conv2d(x, w, None, stride, padding, 1, w.shape[0])
+    return _DepthwiseConv.apply(x, w, tuple(stride), tuple(padding), how)
+
+class DepthwiseConv2d(nn.Conv2d):
+    "Depthwise stride-1 convolution with 'same' padding and no bias; its kernel gradient as `_depthwise_conv` chooses."
+    def __init__(self, c, k): super().__init__(c, c, k, 1, (k - 1) // 2, groups=c, bias=False)
+    def forward(self, x): return _depthwise_conv(x, self.weight, self.stride, self.padding)
+
 # %% ../nbs/93_fast.ipynb #a65e7415
 def _same_pad(size: int, k: int, s: int) -> int:
     "TensorFlow's total 'same' padding along an axis of `size` pixels: enough for ceil(size / s) outputs."
@@ -167,35 +211,10 @@ class Conv2dSame(nn.Conv2d):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         ph, pw = _same_pad(x.shape[-2], kh, sh), _same_pad(x.shape[-1], kw, sw)
         if not fast_enabled('same_padding'):          # the textbook way: a padded copy, the extra zero at the end
-            x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
-            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        # an odd total puts the extra zero at the end: pad both sides by the larger half, and shift the kernel by one
-        w = F.pad(self.weight, [pw % 2, 0, ph % 2, 0]) if ph % 2 or pw % 2 else self.weight
-        return F.conv2d(x, w, self.bias, self.stride, (ph - ph // 2, pw - pw // 2), self.dilation, self.groups)
-
-# %% ../nbs/93_fast.ipynb #cea7d668
-class _DepthwiseSmallMap(torch.autograd.Function):
-    "Stride-1 depthwise convolution whose kernel gradient is k² multiply-sums (oneDNN's is slow when map < kernel)."
-    @staticmethod
-    def forward(ctx, x, w, pad):
-        ctx.save_for_backward(x, w); ctx.pad = pad
-        return F.conv2d(x, w, None, 1, pad, 1, w.shape[0])
-    @staticmethod
-    def backward(ctx, g):
-        (x, w), p = ctx.saved_tensors, ctx.pad; (kh, kw), (h, wd) = w.shape[-2:], g.shape[-2:]
-        gx = torch.nn.grad.conv2d_input(x.shape, w, g, 1, p, 1, w.shape[0]) if ctx.needs_input_grad[0] else None
-        gw = None
-        if ctx.needs_input_grad[1]:
-            xp = F.pad(x, [p[1], p[1], p[0], p[0]])
-            gw = torch.stack([(g * xp[:, :, i:i + h, j:j + wd]).sum((0, 2, 3)) for i in range(kh) for j in range(kw)], 1)
-        return gx, None if gw is None else gw.view_as(w), None
-
-class DepthwiseConv2d(nn.Conv2d):
-    "Depthwise stride-1 convolution ('same' padding); on the CPU, maps smaller than the kernel take `_DepthwiseSmallMap`."
-    def __init__(self, c, k): super().__init__(c, c, k, 1, (k - 1) // 2, groups=c, bias=False)
-    def forward(self, x):
-        small = x.shape[-2] < self.kernel_size[0] or x.shape[-1] < self.kernel_size[1]
-        if (small and x.device.type == 'cpu' and torch.is_grad_enabled() and not torch.is_autocast_enabled('cpu')
-                and x.dtype == self.weight.dtype and fast_enabled('depthwise_grad')):
-            return _DepthwiseSmallMap.apply(x, self.weight, self.padding)
-        return super().forward(x)
+            x, w, pad = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2]), self.weight, (0, 0)
+        else:   # an odd total puts the extra zero at the end: pad both sides by the larger half, and shift the kernel by one
+            w = F.pad(self.weight, [pw % 2, 0, ph % 2, 0]) if ph % 2 or pw % 2 else self.weight
+            pad = (ph - ph // 2, pw - pw // 2)
+        if self.groups == self.in_channels == self.out_channels > 1 and self.bias is None and self.dilation == (1, 1):
+            return _depthwise_conv(x, w, self.stride, pad)    # a depthwise kernel's gradient: the section above
+        return F.conv2d(x, w, self.bias, self.stride, pad, self.dilation, self.groups)
