@@ -161,7 +161,7 @@ def _depthwise_grad_path(size, k: int) -> str | None:
     "How to compute a k×k depthwise kernel's gradient on a map of `size` (h, w) on the CPU: 'conv', 'sums' or PyTorch's (None)."
     h, w = size
     if (h < k or w < k) and h * w < 16: return 'sums'     # a tiny map under a larger kernel
-    if k >= 5 and h * w <= 32 * 32: return 'conv'         # oneDNN's own kernel gradient is slow from 4×4 up
+    if k >= 5 and h * w <= 32 * 32: return 'conv'         # oneDNN's kernel gradient is slow here (at 4×4 it still wins)
     return None
 
 class _DepthwiseConv(torch.autograd.Function):
