@@ -43,7 +43,7 @@ learn = make(dls)
 with quiet(learn):
     if BENCH['lr_find']:
         import warnings; warnings.simplefilter('ignore')
-        wall = timed(lambda: learn.lr_find(show_plot=False)); out = {}
+        wall = timed(lambda: learn.lr_find(show_plot=False)); out = {'iterations': len(getattr(learn, 'lr_finder', learn.recorder).lrs)}   # stop_div may end it early
     else:
         wall = timed(lambda: learn.fine_tune(2)); out = {'error_rate': float(learn.validate()[1])}
 print(json.dumps({'seed': seed, 'wall_s': wall, **out}))
@@ -105,7 +105,7 @@ def main(argv=None):
             if side == 'fastai_shipped' and seed not in shipped: continue
             runs[side].append(run(lib, CODE, {**settings, 'seed': seed}, malloc=malloc))
             r = runs[side][-1]
-            print(f"seed {seed}  {side:15s} {r['wall_s']:6.1f} s" + (f"  error {r['error_rate']:.3f}" if 'error_rate' in r else '')
+            print(f"seed {seed}  {side:15s} {r['wall_s']:6.1f} s" + (f"  error {r['error_rate']:.3f}" if 'error_rate' in r else '') + (f"  {r['iterations']} iterations" if 'iterations' in r else '')
                   + f"   load {r['load']}", flush=True)
         res.update({side: compare(runs, side) for side in runs if side != 'petbook' and runs[side]})
         save(res, out)                            # after every seed: a run cut short keeps what it measured

@@ -70,7 +70,11 @@ def rows(R):
         f = R[part]; eq, sh = f.get('fastai'), f.get('fastai_shipped')
         s = lambda c, k: (f"{c[k]['wall_mean']:.1f} ± {c[k]['wall_sd']:.1f} s" if len(c['seeds']) > 1 else f"{c[k]['wall_mean']:.1f} s") if c else '—'
         n = lambda c: f"{len(c['seeds'])} seed{'s' if len(c['seeds']) > 1 else ''}"
-        out.append((f"`lr_find()`{tag} wall time (100 iterations, the fine_tune recipe; " + (n(eq) if eq else 'equal terms not measured')
+        its = {k: sorted({r['iterations'] for r in rs if 'iterations' in r}) for k, rs in f.get('runs', {}).items()}
+        span = lambda v: f"{v[0]}–{v[-1]}" if len(v) > 1 else f"{v[0]}"
+        ran = '; '.join(f"{k} {span(v)}" for k, v in its.items() if v)     # stop_div ends a finder when its loss diverges
+        out.append((f"`lr_find()`{tag} wall time (up to 100 iterations{f' — ran {ran}' if ran else ''}; the fine_tune recipe; "
+                    + (n(eq) if eq else 'equal terms not measured')
                     + (f", {n(sh)} as shipped" if sh else '') + ')',
                     s(eq or sh, 'petbook'), s(eq, 'fastai'), f"**{eq['wall_ratio']:.2f}×** the time" if eq else '—', TARGETS['lr_find'][0],
                     TARGETS['lr_find'][1](eq['wall_ratio']) if eq else None,
