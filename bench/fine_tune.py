@@ -105,8 +105,8 @@ def main(argv=None):
             if side == 'fastai_shipped' and seed not in shipped: continue
             runs[side].append(run(lib, CODE, {**settings, 'seed': seed}, malloc=malloc))
             r = runs[side][-1]
-            print(f"seed {seed}  {side:15s} {r['wall_s']:6.1f} s" + (f"  error {r['error_rate']:.3f}" if 'error_rate' in r else '') + (f"  {r['iterations']} iterations" if 'iterations' in r else '')
-                  + f"   load {r['load']}", flush=True)
+            print(f"seed {seed}  {side:15s} {r['wall_s']:6.1f} s" + (f"  error {r['error_rate']:.3f}" if 'error_rate' in r else '')
+                  + (f"  {r['iterations']} iterations" if 'iterations' in r else '') + f"   load {r['load']}", flush=True)
         res.update({side: compare(runs, side) for side in runs if side != 'petbook' and runs[side]})
         save(res, out)                            # after every seed: a run cut short keeps what it measured
     for side in runs:

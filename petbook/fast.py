@@ -157,11 +157,11 @@ def resize_rgb(img: Image.Image, size, resample, box) -> Image.Image | None:
     return Image.fromarray(t[0].permute(1, 2, 0).contiguous().numpy())
 
 # %% ../nbs/93_fast.ipynb #cea7d668
-def _depthwise_grad_path(size, k: int) -> str | None:
-    "How to compute a k×k depthwise kernel's gradient on a map of `size` (h, w) on the CPU: 'conv', 'sums' or PyTorch's (None)."
-    h, w = size
-    if (h < k or w < k) and h * w < 16: return 'sums'     # a tiny map under a larger kernel
-    if k >= 5 and h * w <= 32 * 32: return 'conv'         # oneDNN's kernel gradient is slow here (at 4×4 it still wins)
+def _depthwise_grad_path(size, kernel) -> str | None:
+    "How to compute a depthwise `kernel` (kh, kw)'s gradient on a map of `size` (h, w) on the CPU: 'conv', 'sums' or PyTorch's (None)."
+    (h, w), (kh, kw) = size, kernel
+    if (h < kh or w < kw) and h * w < 16: return 'sums'   # a tiny map under a larger kernel
+    if max(kh, kw) >= 5 and h * w <= 32 * 32: return 'conv'   # oneDNN's kernel gradient is slow here (at 4×4 it still wins)
     return None
 
 class _DepthwiseConv(torch.autograd.Function):
@@ -191,7 +191,7 @@ def _depthwise_conv(x, w, stride=(1, 1), padding=(0, 0)):
     how = None
     if (x.device.type == 'cpu' and torch.is_grad_enabled() and w.requires_grad and x.dtype == w.dtype
             and not torch.is_autocast_enabled('cpu') and fast_enabled('depthwise_grad')):
-        how = _depthwise_grad_path(x.shape[-2:], w.shape[-1])
+        how = _depthwise_grad_path(x.shape[-2:], w.shape[-2:])
     if how is None: return F.conv2d(x, w, None, stride, padding, 1, w.shape[0])
     return _DepthwiseConv.apply(x, w, tuple(stride), tuple(padding), how)
 
